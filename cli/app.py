@@ -1,0 +1,65 @@
+"""The typer application, and how user errors reach the terminal.
+
+Every command reports bad input by raising `optviz.errors.OptvizError`;
+`user_errors` turns it into a one-line message and exit code 2. Heavy imports
+(JAX, matplotlib) happen inside the commands, so `optviz --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from optviz.errors import OptvizError
+
+app = typer.Typer(
+    name="optviz",
+    help="See how optimizers move: optax optimizers racing on classic loss surfaces.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class UserError(typer.BadParameter):
+    """Bad input: printed as one line, exit code 2 (a usage error)."""
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Report `OptvizError` from a command as a one-line error with exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except OptvizError as err:
+            raise UserError(str(err)) from None
+
+    return wrapper
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `optviz` console script and `python -m optviz`.
+
+    Usage errors (typer's, and ours) print as one line on stderr, exit code 2.
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        code = app(args=args or ["--help"], prog_name="optviz", standalone_mode=False)
+    except typer.TyperException as err:  # click's usage errors and ours
+        ctx = getattr(err, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        typer.echo(f"optviz: error: {err.format_message()}{hint}", err=True)
+        sys.exit(err.exit_code)
+    except typer.Abort:
+        typer.echo("optviz: aborted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,67 @@
+"""`optviz list` and `optviz trajectory`: what is there, and the numbers of a path."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from optviz.cli.app import app, user_errors
+from optviz.cli.parse import parse_hparams, parse_names, parse_point
+
+
+@app.command("list")
+@user_errors
+def list_command() -> None:
+    """List the surfaces and optimizers, with their formulas and defaults."""
+    from optviz import optimizers, surfaces
+
+    typer.echo("Surfaces:")
+    for name in surfaces.names():
+        s = surfaces.get(name)
+        (x0, x1), (y0, y1) = s.domain
+        typer.echo(f"  {name:<16} {s.description}")
+        typer.echo(f"  {'':<16} f = {s.formula};  [{x0:g}, {x1:g}] x [{y0:g}, {y1:g}]")
+    typer.echo("\nOptimizers (hyperparameters in optax's names; lr = learning_rate):")
+    for name in optimizers.names():
+        spec = optimizers.spec(name)
+        hp = ", ".join(f"{k}={v:g}" for k, v in spec.defaults.items())
+        typer.echo(f"  {name:<10} {spec.display:<9} {spec.formula}")
+        typer.echo(f"  {'':<20} defaults: {hp}")
+    typer.echo("\nAny optax optimizer is also available as optax:NAME, e.g. optax:adabelief.")
+
+
+@app.command("trajectory")
+@user_errors
+def trajectory_command(
+    optimizers: Annotated[str, typer.Argument(help="One name, a comma list, or 'all'.")],
+    surface: Annotated[str, typer.Argument(help="A surface name (see 'optviz list').")],
+    steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 300,
+    start: Annotated[str | None, typer.Option(help="Start point x,y.")] = None,
+    every: Annotated[int, typer.Option(help="Print every N-th step.")] = 50,
+    lr: Annotated[list[str] | None, typer.Option(help="NAME=VALUE learning rate.")] = None,
+    hp: Annotated[list[str] | None, typer.Option(help="NAME.PARAM=VALUE.")] = None,
+) -> None:
+    """Print a table of where each optimizer is, step by step."""
+    import optviz
+    from optviz.errors import OptvizError
+
+    names = parse_names(optimizers)
+    if every < 1:
+        raise OptvizError(f"--every must be a positive whole number, got {every}")
+    starts = None if start is None else [parse_point(start, "--start")]
+    result = optviz.trajectories(
+        names, surface, starts=starts, steps=steps, **parse_hparams(names, lr, hp)
+    )
+    rows = sorted(set(range(0, steps + 1, every)) | {steps})
+    typer.echo(f"{'step':>6}  " + "  ".join(f"{n:>26}" for n in names))
+    for r in rows:
+        cells = []
+        for i in range(len(names)):
+            x, y = result.positions[i, 0, r]
+            cells.append(f"({x:8.4f},{y:8.4f}) {result.losses[i, 0, r]:9.3g}")
+        typer.echo(f"{r:>6}  " + "  ".join(f"{c:>26}" for c in cells))
+    for name in names:
+        step = result.diverged(name)
+        if step is not None:
+            typer.echo(f"{name}: diverged at step {step}")

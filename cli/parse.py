@@ -1,0 +1,81 @@
+"""Parsing of command-line values (points, sizes, hyperparameters, name lists).
+
+Each parser raises `OptvizError` with one line that says what was wrong and
+what would be right.
+"""
+
+from __future__ import annotations
+
+import math
+
+from optviz.errors import OptvizError, UnknownNameError
+
+
+def parse_names(text: str) -> list[str]:
+    """'adam' | 'sgd,adam' | 'all' -> registered names (checked, close matches)."""
+    from optviz import optimizers
+
+    if text.strip() == "all":
+        return optimizers.names()
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise OptvizError("no optimizer given: name one, a comma list, or 'all'")
+    for name in names:
+        optimizers.spec(name)  # raises UnknownNameError with close matches
+    if len(set(names)) != len(names):
+        raise OptvizError(f"an optimizer is named twice in {text!r}")
+    return names
+
+
+def parse_number(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise OptvizError(f"{what} must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise OptvizError(f"{what} must be finite, got {text!r}")
+    return value
+
+
+def parse_point(text: str, what: str = "point") -> tuple[float, float]:
+    """'x,y' -> (x, y)."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise OptvizError(f"{what} must be x,y (e.g. 1.5,-0.5), got {text!r}")
+    return parse_number(parts[0], what), parse_number(parts[1], what)
+
+
+def parse_hparams(
+    names: list[str], lr: list[str] | None, hp: list[str] | None
+) -> dict[str, dict[str, float]]:
+    """--lr NAME=VALUE and --hp NAME.PARAM=VALUE -> {param: {optimizer: value}}.
+
+    A NAME of 'all' (or a bare VALUE for --lr) applies to every optimizer.
+    """
+    from optviz import optimizers
+
+    out: dict[str, dict[str, float]] = {}
+
+    def put(target: str, param: str, value: float, flag: str) -> None:
+        targets = names if target == "all" else [target]
+        if target != "all" and target not in names:
+            raise UnknownNameError(f"optimizer in {flag}", target, [*names, "all"])
+        for t in targets:
+            valid = optimizers.spec(t).hyperparameters
+            canonical = optimizers.ALIASES.get(param, param)
+            if canonical not in valid:
+                if target == "all":
+                    continue
+                raise UnknownNameError(f"hyperparameter of {t} in {flag}", param, valid)
+            out.setdefault(canonical, {})[t] = value
+
+    for item in lr or []:
+        target, sep, value = item.rpartition("=")
+        put(target if sep else "all", "learning_rate", parse_number(value, "--lr"), "--lr")
+    for item in hp or []:
+        key, sep, value = item.partition("=")
+        target, dot, param = key.partition(".")
+        if not sep or not dot or not target or not param:
+            raise OptvizError(f"--hp must be NAME.PARAM=VALUE (e.g. adam.b1=0.8), got {item!r}")
+        put(target, param, parse_number(value, f"--hp {key}"), "--hp")
+    return out

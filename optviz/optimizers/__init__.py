@@ -1,0 +1,94 @@
+"""The optimizer registry: names -> optax transformations, with display metadata.
+
+>>> from optviz import optimizers
+>>> optimizers.names()[:3]
+['sgd', 'momentum', 'nag']
+>>> tx = optimizers.get("adam", lr=0.01)          # an optax GradientTransformation
+>>> optimizers.spec("adam").color, optimizers.spec("adam").formula  # doctest: +SKIP
+
+Any optax alias is reachable as ``optax:NAME`` (e.g. ``optax:adabelief``) with
+keyword hyperparameters in optax's own names; ``lr`` aliases ``learning_rate``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+from typing import Any
+
+import optax
+
+from optviz.errors import UnknownNameError
+from optviz.optimizers.kfac import kfac
+from optviz.optimizers.registry import REGISTRY, SPARE_COLORS
+from optviz.optimizers.spec import ALIASES, OptimizerSpec
+
+__all__ = ["ALIASES", "REGISTRY", "OptimizerSpec", "get", "kfac", "names", "optax_names", "spec"]
+
+OPTAX_PREFIX = "optax:"
+# The generic learning rate for `optax:NAME` entries, which the registry has not tuned.
+OPTAX_DEFAULT_LR = 1e-2
+
+
+def names() -> list[str]:
+    """The registered optimizer names, in registry order."""
+    return list(REGISTRY)
+
+
+@functools.cache
+def optax_names() -> tuple[str, ...]:
+    """optax's public optimizer aliases: functions taking a `learning_rate`."""
+    found = []
+    for name in dir(optax):
+        obj = getattr(optax, name)
+        if name.startswith("_") or not inspect.isfunction(obj):
+            continue
+        try:
+            params = inspect.signature(obj).parameters
+        except (TypeError, ValueError):  # pragma: no cover - builtins without signatures
+            continue
+        if "learning_rate" in params:
+            found.append(name)
+    return tuple(sorted(found))
+
+
+def spec(name: str) -> OptimizerSpec:
+    """The registry entry for `name` (or a generated one for ``optax:NAME``)."""
+    if name in REGISTRY:
+        return REGISTRY[name]
+    if name.startswith(OPTAX_PREFIX):
+        return _optax_spec(name[len(OPTAX_PREFIX) :])
+    known = names() + [OPTAX_PREFIX + n for n in optax_names()]
+    raise UnknownNameError("optimizer", name, known)
+
+
+def get(name: str, *, surface: Any = None, **hparams: Any) -> optax.GradientTransformation:
+    """An optax transformation for `name`, with registry defaults for `surface`.
+
+    `surface` may be a `Surface` or a surface name; it selects the per-surface
+    default hyperparameters, and gives K-FAC its loss and residual functions.
+    """
+    entry = spec(name)
+    surface_name = getattr(surface, "name", surface)
+    hp = entry.resolve(surface_name, **hparams)
+    if entry.uses_surface and surface is not None and not isinstance(surface, str):
+        hp.update(loss_fn=surface.fn, residual_fn=surface.residuals)
+    return entry.make(**hp)
+
+
+@functools.cache
+def _optax_spec(alias: str) -> OptimizerSpec:
+    if alias not in optax_names():
+        raise UnknownNameError("optax optimizer", alias, optax_names())
+    factory = getattr(optax, alias)
+    digest = hashlib.sha256(alias.encode()).digest()[0]
+    return OptimizerSpec(
+        name=OPTAX_PREFIX + alias,
+        display=alias,
+        color=SPARE_COLORS[digest % len(SPARE_COLORS)],
+        formula=f"optax.{alias} (see the optax documentation)",
+        factory=factory,
+        defaults={"learning_rate": OPTAX_DEFAULT_LR},
+        source=f"optax defaults, learning rate {OPTAX_DEFAULT_LR} (not tuned by optviz)",
+    )

@@ -1,0 +1,75 @@
+"""`OptimizerSpec`: one registry entry, and how its hyperparameters are resolved."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import optax
+
+from optviz.errors import OptvizError
+
+# Accepted everywhere as a short spelling of optax's `learning_rate`.
+ALIASES = {"lr": "learning_rate"}
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """An optimizer as the registry knows it.
+
+    factory: keyword hyperparameters (optax's names) -> optax transformation.
+    defaults: hyperparameters used on every surface unless overridden.
+    per_surface: surface name -> hyperparameters that give a sensible race there.
+    uses_surface: the factory also takes `loss_fn` and `residual_fn` (K-FAC).
+    """
+
+    name: str
+    display: str
+    color: str
+    formula: str
+    factory: Callable[..., optax.GradientTransformation]
+    defaults: Mapping[str, Any]
+    per_surface: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    source: str = ""
+    uses_surface: bool = False
+
+    @property
+    def hyperparameters(self) -> tuple[str, ...]:
+        """The keyword names the factory accepts (optax's names)."""
+        params = inspect.signature(self.factory).parameters.values()
+        skip = {"loss_fn", "residual_fn"}
+        return tuple(
+            p.name
+            for p in params
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in skip
+        )
+
+    def resolve(self, surface: str | None = None, **overrides: Any) -> dict[str, Any]:
+        """Hyperparameters for `surface`: defaults < per-surface defaults < overrides."""
+        hp = dict(self.defaults)
+        if surface is not None:
+            hp.update(self.per_surface.get(surface, {}))
+        hp.update(canonical(self, overrides))
+        return hp
+
+    def make(self, **hparams: Any) -> optax.GradientTransformation:
+        """Build the transformation from already resolved hyperparameters."""
+        return self.factory(**hparams)
+
+
+def canonical(spec: OptimizerSpec, hparams: Mapping[str, Any]) -> dict[str, Any]:
+    """Map aliases (`lr`) to optax names and reject names the optimizer lacks."""
+    out: dict[str, Any] = {}
+    valid = spec.hyperparameters
+    for key, value in hparams.items():
+        name = ALIASES.get(key, key)
+        if name not in valid:
+            raise OptvizError(
+                f"{spec.name} has no hyperparameter {key!r}; it takes: {', '.join(valid)}"
+            )
+        if name in out:
+            raise OptvizError(f"{spec.name}: {key!r} given twice (lr is learning_rate)")
+        out[name] = value
+    return out
