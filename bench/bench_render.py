@@ -1,0 +1,141 @@
+"""optviz's renderer against the usual FuncAnimation + PillowWriter recipe.
+
+Same picture both ways: six optimizer paths (3000 steps each, synthetic but shaped
+like the classic race) on Beale's function, 600x450 px, 150 frames, filled log
+contours, minimum marked, legend, step counter. Prints wall time and file size of
+each, and the ratios; times are medians of three runs.
+
+    python bench/bench_render.py [--repeats 3] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path as FsPath
+
+import jax.numpy as jnp
+import numpy as np
+from matplotlib.animation import FuncAnimation, PillowWriter
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from optviz.paths import Path
+from optviz.render import render
+from optviz.surfaces.base import Levels, Minimum, Surface
+
+SIZE, FRAMES, FPS, STEPS = (600, 450), 150, 30, 3000
+NAMES = ("SGD", "Momentum", "NAG", "Adagrad", "Adadelta", "RMSProp")
+COLORS = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628")
+
+
+def beale_np(x, y):
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+
+
+def beale() -> Surface:
+    def fn(p):
+        return beale_np(p[0], p[1])
+
+    return Surface(
+        name="beale",
+        fn=fn,
+        domain=((-4.5, 4.5), (-4.5, 4.5)),
+        minima=(Minimum((3.0, 0.5), 0.0),),
+        starts=((2.0, 1.7),),
+        description="Beale",
+        reference="Beale 1958",
+        formula="",
+        levels=Levels("log", 35),
+        view=(30.0, -130.0),
+    )
+
+
+def race() -> list[Path]:
+    """Six paths from (2, 1.7) curling into the minimum at different rates."""
+    t = np.linspace(0.0, 1.0, STEPS)
+    paths = []
+    for i, (name, color) in enumerate(zip(NAMES, COLORS, strict=True)):
+        s = 1.0 - np.exp(-(1.5 + 1.2 * i) * t)
+        swing = (i - 2.5) * 0.5 * np.sin(np.pi * s) * (1.0 - s)
+        xy = np.column_stack([2.0 + s + 0.8 * swing, 1.7 - 1.2 * s + 1.5 * swing])
+        paths.append(Path(name, color, xy, beale_np(xy[:, 0], xy[:, 1])))
+    return paths
+
+
+def baseline(surface: Surface, paths: list[Path], out: FsPath) -> None:
+    """The tutorial recipe: FuncAnimation updating line data, saved with PillowWriter."""
+    w, h = SIZE
+    fig = Figure(figsize=(w / 100, h / 100), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    X, Y, Z = surface.grid(300)
+    levels = np.geomspace(Z.max() * 1e-5, Z.max(), 35)
+    ax.contourf(
+        X, Y, np.clip(Z, levels[0] / 2, None), levels=levels, cmap="bone", norm="log", extend="both"
+    )
+    ax.contour(X, Y, Z, levels=levels, colors="grey", linewidths=0.7, alpha=0.45)
+    ax.plot(3.0, 0.5, "*", ms=18, color="#ffc400", mec="k")
+    lines = [ax.plot([], [], lw=2.5, color=p.color, label=p.legend_label)[0] for p in paths]
+    heads = [ax.plot([], [], "o", ms=10, color=p.color, mec="w")[0] for p in paths]
+    counter = ax.text(0.98, 0.98, "", transform=ax.transAxes, ha="right", va="top")
+    ax.set(xlim=(-4.5, 4.5), ylim=(-4.5, 4.5), xlabel="x", ylabel="y", title="Beale")
+    ax.legend(loc="upper left", fontsize=9)
+    steps = np.rint(np.linspace(0, STEPS - 1, FRAMES)).astype(int)
+
+    def animate(k):
+        s = steps[k]
+        for p, line, head in zip(paths, lines, heads, strict=True):
+            line.set_data(p.xy[: s + 1, 0], p.xy[: s + 1, 1])
+            head.set_data(p.xy[s : s + 1, 0], p.xy[s : s + 1, 1])
+        counter.set_text(f"step {s}")
+        return [*lines, *heads, counter]
+
+    anim = FuncAnimation(fig, animate, frames=FRAMES, blit=True)
+    anim.save(out, writer=PillowWriter(fps=FPS))
+
+
+def optviz(surface: Surface, paths: list[Path], out: FsPath) -> None:
+    render(surface, paths, out, view="2d", frames=FRAMES, fps=FPS, size=SIZE, title="Beale")
+
+
+def timed(fn, *args) -> float:
+    t0 = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--keep", type=FsPath, default=None, help="folder to keep the GIFs in")
+    args = ap.parse_args()
+    surface, paths = beale(), race()
+    jnp.zeros(1).block_until_ready()  # JAX start-up is not the renderer's cost
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or FsPath(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = {}
+        for name, fn in (
+            ("matplotlib FuncAnimation + PillowWriter", baseline),
+            ("optviz.render", optviz),
+        ):
+            out = folder / f"{name.split()[0].split('.')[0]}.gif"
+            times = [timed(fn, surface, paths, out) for _ in range(args.repeats)]
+            rows[name] = (statistics.median(times), out.stat().st_size)
+    (tb, sb), (to, so) = rows.values()
+    print(
+        f"{FRAMES} frames, {SIZE[0]}x{SIZE[1]} px, {len(paths)} paths x {STEPS} steps, "
+        f"Beale; median of {args.repeats} runs"
+    )
+    print(f"| {'method':<40} | {'time (s)':>8} | {'size (KB)':>9} |")
+    print(f"|{'-' * 42}|{'-' * 10}|{'-' * 11}|")
+    for name, (t, s) in rows.items():
+        print(f"| {name:<40} | {t:8.2f} | {s / 1024:9.0f} |")
+    print(f"| {'ratio (baseline / optviz)':<40} | {tb / to:7.1f}x | {sb / so:8.1f}x |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""`render`: a surface and some paths in, an animation file out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+
+import numpy as np
+from matplotlib.colors import to_rgb
+
+from optviz.errors import OptvizError
+from optviz.paths import Path
+from optviz.render import encode
+from optviz.render.stage import Stage
+from optviz.render.theme import Theme, get_theme
+from optviz.render.timeline import frame_steps, make_track
+from optviz.surfaces.base import Surface
+
+VIEWS = ("2d", "3d", "both")
+
+
+@dataclass(frozen=True)
+class RenderInfo:
+    """What `render` wrote."""
+
+    path: FsPath
+    fmt: str
+    n_frames: int  # frames stored in the file (consecutive duplicates merged)
+    bytes: int
+    size: tuple[int, int]  # (width, height) in pixels
+    fps: float
+    duration_s: float  # total play time (0 for a png still)
+    steps: tuple[int, ...]  # the optimizer step each drawn frame shows
+
+
+def make_stage(
+    surface: Surface,
+    paths: Sequence[Path],
+    *,
+    view: str = "2d",
+    size: tuple[int, int] = (640, 480),
+    theme: str | Theme = "light",
+    title: str | None = None,
+    loss_panel: bool = False,
+    step_label: str = "step",
+) -> tuple[Stage, np.ndarray]:
+    """The figure `render` draws from, and the number of steps: for callers that want
+    frames as arrays, or pixel positions of data points (`stage.scenes[i].to_pixels`)."""
+    if view not in VIEWS:
+        raise OptvizError(f"unknown view {view!r}; choose from: {', '.join(VIEWS)}")
+    w, h = (int(v) for v in size)
+    if (w, h) != tuple(size) or w < 64 or h < 64:
+        raise OptvizError(f"size must be two whole numbers of pixels, each >= 64; got {size}")
+    tracks = [make_track(p) for p in paths]
+    n_steps = max((t.xy.shape[0] for t in tracks), default=1)
+    stage = Stage(
+        surface,
+        tracks,
+        n_steps,
+        view=view,
+        size=(w, h),
+        theme=get_theme(theme),
+        title=title,
+        loss_panel=loss_panel,
+        step_label=step_label,
+    )
+    return stage, n_steps
+
+
+def render(
+    surface: Surface,
+    paths: Sequence[Path],
+    out: str | os.PathLike,
+    *,
+    view: str = "2d",
+    frames: int = 150,
+    fps: float = 30,
+    size: tuple[int, int] = (640, 480),
+    theme: str | Theme = "light",
+    title: str | None = None,
+    loss_panel: bool = False,
+    fmt: str = "gif",
+    step_label: str = "step",
+    progress: Callable[[int, int], None] | None = None,
+) -> RenderInfo:
+    """Animate `paths` racing over `surface` and write the result to `out`.
+
+    view: "2d" contours, "3d" surface, or "both" side by side; loss_panel adds a
+    loss-versus-step plot. frames are spread evenly over the steps, the last frame
+    showing the final step. fmt: "gif", "webp", "mp4" (needs imageio-ffmpeg) or "png"
+    (the last frame as a still). `progress(done, total)` is called after each frame.
+    The file appears only when complete; the same inputs write the same bytes.
+    """
+    encode.require_format(fmt)
+    if not fps > 0:
+        raise OptvizError(f"fps must be positive, got {fps}")
+    if isinstance(frames, bool) or int(frames) != frames:
+        raise OptvizError(f"frames must be a whole number, got {frames!r}")
+    out = FsPath(out)
+    if not out.parent.is_dir():
+        raise OptvizError(f"cannot write {out}: folder {out.parent} does not exist")
+    stage, n_steps = make_stage(
+        surface,
+        paths,
+        view=view,
+        size=size,
+        theme=theme,
+        title=title,
+        loss_panel=loss_panel,
+        step_label=step_label,
+    )
+    steps = frame_steps(n_steps, int(frames))
+    if fmt == "png":
+        steps = steps[-1:]
+    total = len(steps)
+
+    def drawn() -> Iterator[np.ndarray]:
+        for k, s in enumerate(steps):
+            yield stage.frame(int(s))
+            if progress is not None:
+                progress(k + 1, total)
+
+    with encode.atomic_output(out) as tmp:
+        if fmt == "png":
+            (still,) = drawn()  # one frame; runs the progress callback too
+            result = encode.write_png(still, tmp)
+        elif fmt == "gif":
+            reserved = [tuple(round(255 * v) for v in to_rgb(c)) for c in stage.reserved_colors]
+            samples = [stage.frame(int(steps[0])), stage.frame(int(steps[-1]))]
+            palette = encode.Palette(samples, reserved)
+            del samples
+            result = encode.write_gif(drawn(), tmp, fps=fps, palette=palette)
+        elif fmt == "webp":
+            result = encode.write_webp(drawn(), tmp, fps=fps, n=total)
+        else:
+            result = encode.write_mp4(drawn(), tmp, fps=fps)
+    return RenderInfo(
+        path=out,
+        fmt=fmt,
+        n_frames=result.n_frames,
+        bytes=out.stat().st_size,
+        size=stage.size,
+        fps=float(fps),
+        duration_s=result.duration_s,
+        steps=tuple(int(s) for s in steps),
+    )

@@ -1,0 +1,71 @@
+"""The loss-versus-step panel, growing with the frames."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from optviz.render.scene2d import LINE_WIDTH, style_axes, to_pixels
+from optviz.render.theme import Theme
+from optviz.render.timeline import Track
+
+LOG_SPAN = 100.0  # losses spanning more than this ratio get a log axis
+
+
+def loss_limits(tracks: list[Track]) -> tuple[float, float, bool]:
+    """(low, high, log?) for the loss axis, from the finite losses actually reached."""
+    vals = np.concatenate([t.loss[: t.last + 1] for t in tracks] or [np.zeros(0)])
+    vals = vals[np.isfinite(vals)]
+    if vals.size == 0:
+        return 0.0, 1.0, False
+    lo, hi = float(vals.min()), float(vals.max())
+    if lo > 0 and hi / lo > LOG_SPAN:
+        return lo / 1.6, hi * 1.6, True
+    pad = 0.05 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.05
+    return lo - pad, hi + pad, False
+
+
+class LossScene:
+    """Axes fixed from the start (so nothing rescales mid-animation); lines grow."""
+
+    def __init__(
+        self,
+        fig: Figure,
+        rect,
+        tracks: list[Track],
+        n_steps: int,
+        theme: Theme,
+        fontsize: float,
+        step_label: str,
+    ):
+        ax = fig.add_axes(rect)
+        self.ax, self.tracks = ax, tracks
+        style_axes(ax, theme, fontsize)
+        lo, hi, log = loss_limits(tracks)
+        if log:
+            ax.set_yscale("log")
+        ax.set_xlim(0, max(n_steps - 1, 1))
+        ax.set_ylim(lo, hi)
+        ax.set_autoscale_on(False)
+        ax.set_xlabel(step_label)
+        ax.set_title("loss", color=theme.text, fontsize=fontsize, loc="left", pad=4)
+        ax.grid(True, color=theme.muted, alpha=0.3, lw=0.8)
+        self.steps = np.arange(n_steps, dtype=np.float64)
+        self.lines: list[Line2D] = []
+        for t in tracks:
+            line = Line2D([], [], color=t.color, lw=LINE_WIDTH, animated=True, zorder=7)
+            ax.add_line(line)
+            self.lines.append(line)
+
+    @property
+    def artists(self) -> list[Line2D]:
+        return list(self.lines)
+
+    def update(self, step: int) -> None:
+        for t, line in zip(self.tracks, self.lines, strict=True):
+            sl = t.upto(step)
+            line.set_data(self.steps[sl], t.loss[sl])
+
+    def to_pixels(self, xy: np.ndarray) -> np.ndarray:
+        return to_pixels(self.ax, xy)

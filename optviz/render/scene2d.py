@@ -1,0 +1,151 @@
+"""The 2-D scene: contours of the landscape, known points, and growing paths."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from optviz.render.landscape import Landscape
+from optviz.render.theme import Theme
+from optviz.render.timeline import Track
+from optviz.surfaces.base import Surface
+
+LINE_WIDTH = 2.5
+HEAD_SIZE = 10.0
+
+
+def style_axes(ax: Axes, theme: Theme, fontsize: float) -> None:
+    """Theme colours and projector-sized ticks on a flat axes."""
+    ax.set_facecolor(theme.background)
+    for spine in ax.spines.values():
+        spine.set_color(theme.muted)
+    ax.tick_params(colors=theme.text, labelsize=fontsize, width=1.2, length=4)
+    ax.xaxis.label.set_color(theme.text)
+    ax.yaxis.label.set_color(theme.text)
+    ax.xaxis.label.set_fontsize(fontsize)
+    ax.yaxis.label.set_fontsize(fontsize)
+
+
+def mark_known_points(ax: Axes, surface: Surface, theme: Theme, z=None) -> None:
+    """Stars on known minima, crosses on known saddles (z given: on a 3-D axes)."""
+    for m in surface.minima:
+        args = ([m.xy[0]], [m.xy[1]]) if z is None else ([m.xy[0]], [m.xy[1]], [z(m.xy)])
+        ax.plot(
+            *args,
+            ls="none",
+            marker="*",
+            ms=18,
+            mfc=theme.minimum,
+            mec=theme.text,
+            mew=1.0,
+            zorder=6,
+        )
+    for s in surface.saddles:
+        args = ([s[0]], [s[1]]) if z is None else ([s[0]], [s[1]], [z(s)])
+        ax.plot(
+            *args,
+            ls="none",
+            marker="X",
+            ms=12,
+            mfc=theme.saddle,
+            mec=theme.background,
+            mew=1.0,
+            zorder=6,
+        )
+
+
+def to_pixels(ax: Axes, xy: np.ndarray) -> np.ndarray:
+    """Data (x, y) -> frame pixels (column, row), row 0 at the top: where Agg draws them."""
+    disp = ax.transData.transform(np.asarray(xy, dtype=np.float64).reshape(-1, 2))
+    height = ax.figure.bbox.height
+    return np.column_stack([disp[:, 0], height - disp[:, 1]])
+
+
+class ContourScene:
+    """Contours drawn once; per frame, each path's line and ball."""
+
+    def __init__(
+        self,
+        fig: Figure,
+        rect,
+        surface: Surface,
+        land: Landscape,
+        tracks: list[Track],
+        theme: Theme,
+        fontsize: float,
+    ):
+        ax = fig.add_axes(rect)
+        self.ax, self.tracks = ax, tracks
+        style_axes(ax, theme, fontsize)
+        ax.contourf(
+            land.X,
+            land.Y,
+            land.offset,
+            levels=land.levels,
+            cmap=land.cmap,
+            norm=land.norm,
+            extend="both",
+            antialiased=False,
+        )
+        ax.contour(
+            land.X,
+            land.Y,
+            land.offset,
+            levels=land.levels,
+            colors=theme.muted,
+            linewidths=0.7,
+            alpha=theme.contour_alpha,
+        )
+        mark_known_points(ax, surface, theme)
+        (x0, x1), (y0, y1) = surface.domain
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_autoscale_on(False)
+        ax.set_aspect("equal", adjustable="box", anchor="C")
+        ax.set_xlabel("x")
+        ax.set_ylabel("y", rotation=0, labelpad=10)
+        self.lines: list[Line2D] = []
+        self.heads: list[Line2D] = []
+        for t in tracks:
+            line = Line2D(
+                [],
+                [],
+                color=t.color,
+                lw=LINE_WIDTH,
+                solid_capstyle="round",
+                solid_joinstyle="round",
+                animated=True,
+                zorder=7,
+            )
+            head = Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                ms=HEAD_SIZE,
+                mfc=t.color,
+                mec=theme.head_edge,
+                mew=1.5,
+                animated=True,
+                zorder=8,
+            )
+            ax.add_line(line)
+            ax.add_line(head)
+            self.lines.append(line)
+            self.heads.append(head)
+
+    @property
+    def artists(self) -> list[Line2D]:
+        return [*self.lines, *self.heads]
+
+    def update(self, step: int) -> None:
+        for t, line, head in zip(self.tracks, self.lines, self.heads, strict=True):
+            xy = t.xy[t.upto(step)]
+            line.set_data(xy[:, 0], xy[:, 1])
+            hx, hy = t.head(step)
+            head.set_data([hx], [hy])
+
+    def to_pixels(self, xy: np.ndarray) -> np.ndarray:
+        return to_pixels(self.ax, xy)

@@ -1,0 +1,164 @@
+"""The 3-D scene: the surface drawn once from a fixed camera, paths riding on it.
+
+Paths and balls sit at z = loss, lifted a hair above the surface, and are drawn after
+the surface (they are the animated layer), so the surface never hides them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter, MaxNLocator
+from mpl_toolkits.mplot3d import Axes3D, proj3d
+from mpl_toolkits.mplot3d.art3d import Line3D
+
+from optviz.render.landscape import Landscape
+from optviz.render.scene2d import HEAD_SIZE, LINE_WIDTH, mark_known_points
+from optviz.render.theme import Theme
+from optviz.render.timeline import Track
+from optviz.surfaces.base import Surface
+
+LIFT = 0.01  # how far paths float above the surface, as a fraction of the z range
+
+
+def project_to_pixels(ax: Axes3D, xyz: np.ndarray) -> np.ndarray:
+    """Data (x, y, z) -> frame pixels (column, row), row 0 at the top.
+
+    The same maths matplotlib draws with: the axes' projection matrix (`ax.get_proj()`,
+    applied by `proj3d.proj_transform`), then the axes' 2-D data transform. Valid once
+    the figure has been drawn (the axes' final position is settled at draw time).
+    """
+    pts = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
+    xs, ys, _ = proj3d.proj_transform(pts[:, 0], pts[:, 1], pts[:, 2], ax.get_proj())
+    disp = ax.transData.transform(np.column_stack([xs, ys]))
+    height = ax.figure.bbox.height
+    return np.column_stack([disp[:, 0], height - disp[:, 1]])
+
+
+class SurfaceScene:
+    """The surface once; per frame, each path's line and ball on the surface."""
+
+    def __init__(
+        self,
+        fig: Figure,
+        rect,
+        surface: Surface,
+        land: Landscape,
+        tracks: list[Track],
+        theme: Theme,
+        fontsize: float,
+    ):
+        ax: Axes3D = fig.add_axes(rect, projection="3d")
+        self.ax, self.tracks = ax, tracks
+        ax.computed_zorder = False  # draw order = zorder: markers and paths above the surface
+        ax.set_facecolor(theme.background)
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+            axis.set_pane_color(theme.pane)
+            axis.pane.set_edgecolor(theme.muted)
+            axis._axinfo["grid"]["color"] = theme.muted
+            axis._axinfo["grid"]["linewidth"] = 0.5
+            axis.label.set_color(theme.text)
+            axis.label.set_fontsize(fontsize)
+            axis.line.set_color(theme.muted)
+        ax.tick_params(colors=theme.text, labelsize=fontsize * 0.75, pad=0)
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+            axis.set_major_locator(MaxNLocator(5))
+        ax.zaxis.set_major_formatter(EngFormatter(sep=""))
+        ax.zaxis.get_offset_text().set_color(theme.text)
+        ax.zaxis.get_offset_text().set_fontsize(fontsize * 0.75)
+
+        colours = land.cmap(land.norm(land.offset))
+        ax.plot_surface(
+            land.X,
+            land.Y,
+            land.Z,
+            facecolors=colours,
+            rstride=1,
+            cstride=1,
+            linewidth=0,
+            antialiased=False,
+            shade=False,
+            zorder=1,
+        )
+        zlo, zhi = float(np.nanmin(land.Z)), float(np.nanmax(land.Z))
+        self.lift = LIFT * (zhi - zlo)
+        fn = surface.fn
+
+        def z_at(p):
+            return float(fn(np.asarray(p, dtype=np.float32))) + self.lift
+
+        mark_known_points(ax, surface, theme, z=z_at)
+        (x0, x1), (y0, y1) = surface.domain
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_zlim(zlo, zhi + self.lift)
+        ax.set_autoscale_on(False)
+        elev, azim = surface.view
+        ax.view_init(elev=elev, azim=azim)
+        ax.set_box_aspect(None, zoom=1.05)
+        ax.set_xlabel("x", labelpad=-6)
+        ax.set_ylabel("y", labelpad=-6)
+        ax.set_zlabel("")
+        ax.tick_params(axis="x", pad=-3)
+        ax.tick_params(axis="y", pad=-3)
+
+        # Per track: x, y, z with everything outside the box blanked, so a path that
+        # leaves the domain just ends at the edge instead of spilling over the figure.
+        self.xyz: list[np.ndarray] = []
+        for t in tracks:
+            z = t.loss + self.lift
+            inside = (
+                (t.xy[:, 0] >= x0)
+                & (t.xy[:, 0] <= x1)
+                & (t.xy[:, 1] >= y0)
+                & (t.xy[:, 1] <= y1)
+                & np.isfinite(z)
+                & (z <= zhi + self.lift)
+            )
+            pts = np.column_stack([t.xy, z])
+            pts[~inside] = np.nan
+            self.xyz.append(pts)
+        self.lines: list[Line3D] = []
+        self.heads: list[Line3D] = []
+        for t in tracks:
+            line = Line3D(
+                [],
+                [],
+                [],
+                color=t.color,
+                lw=LINE_WIDTH,
+                solid_capstyle="round",
+                animated=True,
+                zorder=7,
+            )
+            head = Line3D(
+                [],
+                [],
+                [],
+                ls="none",
+                marker="o",
+                ms=HEAD_SIZE,
+                mfc=t.color,
+                mec=theme.head_edge,
+                mew=1.5,
+                animated=True,
+                zorder=8,
+            )
+            ax.add_line(line)
+            ax.add_line(head)
+            self.lines.append(line)
+            self.heads.append(head)
+
+    @property
+    def artists(self) -> list[Line3D]:
+        return [*self.lines, *self.heads]
+
+    def update(self, step: int) -> None:
+        for t, pts, line, head in zip(self.tracks, self.xyz, self.lines, self.heads, strict=True):
+            seg = pts[t.upto(step)]
+            line.set_data_3d(seg[:, 0], seg[:, 1], seg[:, 2])
+            h = pts[min(step, t.last)] if t.last >= 0 else np.full(3, np.nan)
+            head.set_data_3d(h[0:1], h[1:2], h[2:3])
+
+    def to_pixels(self, xyz: np.ndarray) -> np.ndarray:
+        return project_to_pixels(self.ax, xyz)

@@ -1,0 +1,187 @@
+"""The figure: panels laid out once, background rendered once, frames by blitting.
+
+`Stage.frame(step)` restores the saved background pixels and draws only what moves
+(path lines, balls, loss curves, the step counter) on the Agg canvas: no FuncAnimation,
+no full redraw per frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from optviz.render.counter import Counter
+from optviz.render.landscape import sample
+from optviz.render.losspanel import LossScene
+from optviz.render.scene2d import ContourScene
+from optviz.render.scene3d import SurfaceScene
+from optviz.render.theme import Theme
+from optviz.render.timeline import Track
+from optviz.surfaces.base import Surface
+
+DPI = 100
+PT = DPI / 72.0  # pixels per point
+GRID_2D, GRID_3D = 300, 70  # samples per side for contours and for the surface mesh
+
+
+def base_fontsize(size: tuple[int, int]) -> float:
+    """12 pt at 640x480, scaled with the picture (projector-readable at any size)."""
+    scale = min(size[0] / 640, size[1] / 480)
+    return 12.0 * float(np.clip(scale, 0.75, 2.0))
+
+
+class Stage:
+    """One figure with its scenes; call `frame(step)` for each frame's RGB pixels."""
+
+    def __init__(
+        self,
+        surface: Surface,
+        tracks: list[Track],
+        n_steps: int,
+        *,
+        view: str,
+        size: tuple[int, int],
+        theme: Theme,
+        title: str | None,
+        loss_panel: bool,
+        step_label: str,
+    ):
+        W, H = size
+        self.size, self.theme, self.step_label = (W, H), theme, step_label
+        fig = Figure(figsize=(W / DPI, H / DPI), dpi=DPI, facecolor=theme.background)
+        if FigureCanvasAgg(fig).get_width_height() != (W, H):  # float rounding: nudge up
+            fig.set_size_inches((W + 0.25) / DPI, (H + 0.25) / DPI)
+        self.fig, self.canvas = fig, fig.canvas
+        renderer = self.canvas.get_renderer()
+        fs = base_fontsize((W, H))
+        pad = 0.6 * fs * PT
+
+        # Top band: title on the left, step counter on the right.
+        top = 1.9 * fs * PT
+        ytxt = (H - 0.4 * fs * PT) / H
+        if title:
+            fig.text(
+                pad / W,
+                ytxt,
+                title,
+                ha="left",
+                va="top",
+                fontsize=fs + 2,
+                color=theme.text,
+                fontweight="bold",
+            )
+        self.counter = Counter(
+            fig,
+            W - pad,
+            0.4 * fs * PT,
+            top,
+            step_label,
+            n_steps - 1,
+            fs + 1,
+            theme.text,
+            theme.background,
+        )
+
+        kinds = {"2d": ["2d"], "3d": ["3d"], "both": ["2d", "3d"]}[view]
+        if loss_panel:
+            kinds.append("loss")
+        legend, right = self._legend(tracks, fs, len(kinds), (W, H), top, pad, renderer)
+        lw_px = legend.get_window_extent(renderer).width if right else 0.0
+        bottom = pad if right else legend.get_window_extent(renderer).height + pad
+        x0, x1 = 0.0, W - (lw_px + 2 * pad if right else 0.0)
+        y0, y1 = bottom, H - top
+        if right:
+            legend.set_bbox_to_anchor((x1 / W, 0.5), transform=fig.transFigure)
+
+        self.scenes = []
+        land2 = sample(surface, GRID_2D, theme) if "2d" in kinds else None
+        land3 = sample(surface, GRID_3D, theme) if "3d" in kinds else None
+        weights = {"2d": 1.0, "3d": 1.15, "loss": 0.9}
+        total = sum(weights[k] for k in kinds)
+        left = x0
+        for kind in kinds:
+            w = (x1 - x0) * weights[kind] / total
+            if kind == "3d":
+                inset = 2.5 * fs * PT if left > x0 else 0.0  # room for the z tick labels
+                rect = (left + inset, y0, w - inset, y1 - y0)
+                scene = SurfaceScene(fig, _frac(rect, W, H), surface, land3, tracks, theme, fs)
+            else:
+                ml, mb = 3.6 * fs * PT, 2.6 * fs * PT
+                mt = (1.6 if kind == "loss" else 0.3) * fs * PT  # the loss panel's title
+                rect = (left + ml, y0 + mb, w - ml - pad, y1 - y0 - mb - mt)
+                if kind == "2d":
+                    scene = ContourScene(fig, _frac(rect, W, H), surface, land2, tracks, theme, fs)
+                else:
+                    scene = LossScene(
+                        fig, _frac(rect, W, H), tracks, n_steps, theme, fs, step_label
+                    )
+            self.scenes.append(scene)
+            left += w
+
+        self.canvas.draw()  # everything static, once; animated artists are skipped
+        self.background = self.canvas.copy_from_bbox(fig.bbox)
+        self.counter.capture(self.canvas, self.background)
+
+    def _legend(self, tracks, fs, n_panels, size, top, pad, renderer):
+        """A legend that fits: beside a single panel if there is room, else below."""
+        W, H = size
+        handles = [
+            Line2D([], [], color=t.color, lw=3, marker="o", ms=8, mec=self.theme.head_edge)
+            for t in tracks
+        ]
+        labels = [t.label for t in tracks]
+        style = dict(
+            frameon=False,
+            fontsize=fs,
+            labelcolor=self.theme.text,
+            handlelength=1.6,
+            columnspacing=1.2,
+            handletextpad=0.5,
+            borderaxespad=0.2,
+        )
+        if n_panels == 1:
+            leg = self.fig.legend(handles, labels, loc="center right", ncols=1, **style)
+            width = leg.get_window_extent(renderer).width
+            if width + 2 * pad <= W - (H - top) * 1.05:
+                return leg, True
+            leg.remove()
+        for ncols in range(max(len(tracks), 1), 0, -1):
+            leg = self.fig.legend(handles, labels, loc="lower center", ncols=ncols, **style)
+            if ncols == 1 or leg.get_window_extent(renderer).width <= W - 2 * pad:
+                return leg, False
+            leg.remove()
+        raise AssertionError("unreachable")
+
+    @property
+    def reserved_colors(self) -> list[str]:
+        """Colours that must survive palette quantisation exactly."""
+        t = self.theme
+        seen: dict[str, None] = {}
+        for c in [t.background, t.text, *(s.color for s in self._tracks()), t.minimum]:
+            seen.setdefault(to_hex(c), None)
+        return list(seen)
+
+    def _tracks(self) -> list[Track]:
+        return self.scenes[0].tracks if self.scenes else []
+
+    def frame(self, step: int) -> np.ndarray:
+        """The (H, W, 4) uint8 RGBA picture at `step`, opaque (a fresh array the caller
+        may keep; the encoders take RGB or RGBA)."""
+        self.canvas.restore_region(self.background)
+        renderer = self.canvas.get_renderer()
+        for scene in self.scenes:
+            scene.update(step)
+            for artist in scene.artists:
+                artist.draw(renderer)
+        frame = np.array(self.canvas.buffer_rgba(), dtype=np.uint8, copy=True)
+        self.counter.stamp(frame, step)
+        return frame
+
+
+def _frac(rect, W, H):
+    """A pixel rectangle (left, bottom, width, height) as figure fractions."""
+    left, bottom, width, height = rect
+    return (left / W, bottom / H, max(width, 1.0) / W, max(height, 1.0) / H)
