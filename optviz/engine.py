@@ -6,8 +6,8 @@ hyperparameters are traced arguments, so a new learning rate (a slider move,
 another grid) reuses the compiled program; only a new optimizer, surface,
 step count or batch shape compiles again.
 
-A step whose result is not finite (position, loss or gradient) is not taken:
-the path freezes at its last finite point and records the step that diverged.
+A path whose position or loss goes non-finite is cut there: it freezes at its
+last finite point and records the step that diverged (`freeze_diverged`).
 """
 
 from __future__ import annotations
@@ -116,9 +116,9 @@ def trajectories(
         optimizers=tuple(names),
         surface=surf.name,
         starts=xy0,
-        positions=np.stack(pos),
-        losses=np.stack(loss),
-        diverged_step=np.stack(div),
+        positions=_stack(pos),
+        losses=_stack(loss),
+        diverged_step=_stack(div),
         hparams=used,
     )
 
@@ -182,6 +182,11 @@ def split_hparams(names: Sequence[str], hparams: Mapping[str, Any]) -> dict[str,
     return out
 
 
+def _stack(arrays: list[np.ndarray]) -> np.ndarray:
+    """np.stack, without copying a single (often 100 MB) array."""
+    return arrays[0][None] if len(arrays) == 1 else np.stack(arrays)
+
+
 def _surface(surface: str | _surfaces.Surface) -> _surfaces.Surface:
     return _surfaces.get(surface) if isinstance(surface, str) else surface
 
@@ -206,56 +211,127 @@ def _is_dynamic(value: Any) -> bool:
 
 
 def _run(name, surface, xy0, steps, hps):
-    """Run `name` for every hyperparameter setting in `hps` and every start point."""
+    """Run `name` for every hyperparameter setting in `hps` and every start point.
+
+    Returns positions (H, S, steps + 1, 2), losses (H, S, steps + 1) and the
+    divergence steps (H, S). The arrays come back time-major from the device
+    and are returned as transposed views, not copies.
+    """
     static = {k: v for k, v in hps[0].items() if not _is_dynamic(v)}
     dyn_keys = tuple(sorted(k for k in hps[0] if k not in static))
     if any({k: v for k, v in hp.items() if not _is_dynamic(v)} != static for hp in hps):
         raise OptvizError(f"{name}: only numeric hyperparameters can vary in a sweep")
     dyn = {k: jnp.asarray([hp[k] for hp in hps], dtype=jnp.float32) for k in dyn_keys}
     fn = _compiled(name, tuple(sorted(static.items())), surface, steps)
-    pos, loss, div = jax.device_get(fn(jnp.asarray(xy0), dyn))
-    return np.asarray(pos), np.asarray(loss), np.asarray(div)
+    pos, loss, div = (np.asarray(a) for a in jax.device_get(fn(jnp.asarray(xy0), dyn)))
+    pos, loss = np.moveaxis(pos, 0, 2), np.moveaxis(loss, 0, 2)
+    div = _first_bad_rows(pos, div)
+    pos, loss = freeze_diverged(pos, loss, div)
+    return pos, loss, div
+
+
+def _first_bad_rows(xs: np.ndarray, diverged: np.ndarray) -> np.ndarray:
+    """Add the paths whose position went non-finite while the loss stayed finite.
+
+    A surface bounded at infinity can give a finite loss at an infinite
+    position. A non-finite position stays non-finite under further updates, so
+    the last row tells which paths to search.
+    """
+    suspect = ~np.isfinite(xs[..., -1, :]).all(axis=-1) & (diverged == NOT_DIVERGED)
+    if not suspect.any():
+        return diverged
+    diverged = diverged.copy()
+    for index in map(tuple, np.argwhere(suspect)):
+        diverged[index] = int(np.argmax(~np.isfinite(xs[index]).all(axis=-1)))
+    return diverged
 
 
 @functools.lru_cache(maxsize=128)
 def _compiled(name: str, static: tuple, surface: _surfaces.Surface, steps: int):
-    """A jitted fn(starts (S, 2), hparams {k: (H,)}) -> positions, losses, diverged."""
+    """A jitted fn(starts (S, 2), hparams {k: (H,)}) -> time-major paths.
+
+    The scan runs outside and the step is vmapped inside it over
+    hyperparameter settings and (unless the optimizer is elementwise, see
+    `OptimizerSpec.elementwise`) start points, so every step is one batched update.
+    """
     entry = _optimizers.spec(name)
     extra = {}
     if entry.uses_surface:
         extra = {"loss_fn": surface.fn, "residual_fn": surface.residuals}
     value_and_grad = jax.value_and_grad(surface.fn)
 
-    def one_path(xy0, dyn):
+    def make(dyn):
+        return entry.make(**dict(static), **dyn, **extra)
+
+    if entry.elementwise:
+        # All start points as one (S, 2) parameter array: one shared step
+        # counter instead of S of them (Adam's bias correction per point costs
+        # as much as the rest of its step).
+        points = jax.vmap(value_and_grad)
+        over_starts = None
+    else:
+        points = value_and_grad
+        over_starts = 0
+
+    def init_one(xy0, dyn):
+        loss0, g0 = points(xy0)
+        return xy0, loss0, g0, make(dyn).init(xy0)
+
+    def step_one(carry, dyn):
+        """One plain optimizer step of one path (or of all start points at once)."""
+        xy, _, g, state = carry
+        updates, state = make(dyn).update(g, state, xy)
+        xy = optax.apply_updates(xy, updates)
+        loss, g = points(xy)
+        return xy, loss, g, state
+
+    if over_starts is None:
+        init_all = jax.vmap(init_one, (None, 0))
+        step_all = jax.vmap(step_one, (0, 0))
+    else:
+        init_all = jax.vmap(jax.vmap(init_one, (0, None)), (None, 0))
+        step_all = jax.vmap(jax.vmap(step_one, (0, None)), (0, 0))
+
+    def run(xy0, dyn):
         global trace_count
         trace_count += 1
-        opt = entry.make(**dict(static), **dyn, **extra)
-        loss0, g0 = value_and_grad(xy0)
 
-        def step(carry, i):
-            xy, loss, g, state, diverged = carry
-            updates, new_state = opt.update(g, state, xy)
-            new_xy = optax.apply_updates(xy, updates)
-            new_loss, new_g = value_and_grad(new_xy)
-            finite = jnp.isfinite(jnp.concatenate([new_xy, new_g, new_loss[None]])).all()
-            take = finite & (diverged == NOT_DIVERGED)
-            diverged = jnp.where(~finite & (diverged == NOT_DIVERGED), i + 1, diverged)
-            keep = functools.partial(jnp.where, take)
-            carry = (
-                keep(new_xy, xy),
-                keep(new_loss, loss),
-                keep(new_g, g),
-                jax.tree.map(keep, new_state, state),
-                diverged,
-            )
-            return carry, (carry[0], carry[1])
+        def body(carry, i):
+            path, diverged = carry
+            xy, loss = path[0], path[1]
+            # Row i, before the step: the first non-finite loss marks the step
+            # that diverged (positions are checked on the host, where it is
+            # cheaper: `_first_bad_rows`). The path itself goes on computing
+            # NaNs in its own lane (paths are independent, nothing leaks into
+            # the others) and is cut on the host.
+            bad = ~jnp.isfinite(loss) & (diverged == NOT_DIVERGED)
+            return (step_all(path, dyn), jnp.where(bad, i, diverged)), (xy, loss)
 
-        init = (xy0, loss0, g0, opt.init(xy0), jnp.asarray(NOT_DIVERGED))
-        (_, _, _, _, diverged), (xs, losses) = jax.lax.scan(step, init, jnp.arange(steps))
-        xs = jnp.concatenate([xy0[None], xs])
-        losses = jnp.concatenate([loss0[None], losses])
+        path = init_all(xy0, dyn)
+        none = jnp.full(path[1].shape, NOT_DIVERGED)
+        # The last trip only emits row `steps`; XLA drops its unused update.
+        (_, diverged), (xs, losses) = jax.lax.scan(body, (path, none), jnp.arange(steps + 1))
         return xs, losses, diverged
 
-    over_starts = jax.vmap(one_path, in_axes=(0, None))
-    over_grid = jax.vmap(over_starts, in_axes=(None, 0))
-    return jax.jit(over_grid)
+    return jax.jit(run)
+
+
+def freeze_diverged(xs: np.ndarray, losses: np.ndarray, diverged: np.ndarray):
+    """Cut each diverged path at its first non-finite row.
+
+    xs (..., T, 2), losses (..., T), diverged (...) holding that row or -1:
+    rows from there on repeat the last finite row. Paths that stayed finite
+    cost nothing; only when some path diverged are the arrays copied.
+    """
+    hit = np.nonzero(diverged != NOT_DIVERGED)
+    if len(hit[0]) == 0:
+        return xs, losses
+    xs, losses = np.array(xs), np.array(losses)  # writable copies
+    rows = diverged[hit]
+    last = np.maximum(rows - 1, 0)  # row 0, the start, is checked finite
+    cut = np.arange(xs.shape[-2])[None, :] >= rows[:, None]  # (k, T)
+    k = np.arange(len(rows))
+    sub_xy, sub_loss = xs[hit], losses[hit]  # (k, T, 2), (k, T)
+    xs[hit] = np.where(cut[..., None], sub_xy[k, last][:, None], sub_xy)
+    losses[hit] = np.where(cut, sub_loss[k, last][:, None], sub_loss)
+    return xs, losses

@@ -30,9 +30,16 @@ def test_trajectories_result_holds_every_path():
     x, y = r.positions[..., 0].astype(np.float64), r.positions[..., 1].astype(np.float64)
     beale = (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
     np.testing.assert_allclose(r.losses, beale, rtol=1e-4, atol=1e-4)
-    # each batched path equals the same path computed alone
-    alone = optviz.trajectory("adam", "beale", start=starts[2], steps=50)
-    np.testing.assert_allclose(r.positions[1, 2], alone, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", [*optimizers.names(), "optax:lamb"])
+def test_batched_paths_equal_paths_computed_alone(name):
+    # catches any coupling between start points (elementwise batching, norms)
+    starts = [(1.0, 1.5), (2.0, 2.0), (-1.0, -1.0)]
+    r = optviz.trajectories([name], "beale", starts=starts, steps=30, lr=1e-3)
+    for i, start in enumerate(starts):
+        alone = optviz.trajectory(name, "beale", start=start, steps=30, lr=1e-3)
+        np.testing.assert_allclose(r.positions[0, i], alone, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", optimizers.names())
@@ -58,6 +65,29 @@ def test_divergence_is_detected_frozen_and_reported():
     assert not np.array_equal(frozen[step - 1], frozen[0])
     assert r.diverged("adam") is None  # the other path is untouched
     assert "diverged at step" in r.paths()[0].legend_label
+
+
+def test_divergence_to_an_infinite_position_with_a_finite_loss_is_caught():
+    # bounded at infinity: at an infinite position the loss is a finite 0
+    import jax.numpy as jnp
+
+    from optviz.surfaces import Surface
+
+    well = Surface(
+        name="well",
+        fn=lambda xy: -jnp.exp(-0.5 * (xy**2).sum()),
+        domain=((-3.0, 3.0), (-3.0, 3.0)),
+        minima=(),
+        starts=((2.5, 0.0),),
+        description="test",
+        reference="test",
+        formula="test",
+    )
+    # an infinite learning rate: step 1 lands at x = -inf, where the loss is -0.0
+    r = optviz.trajectories(["sgd"], well, steps=10, lr=float("inf"))
+    assert r.diverged("sgd") == 1
+    np.testing.assert_array_equal(r.positions[0, 0], np.tile([2.5, 0.0], (11, 1)))
+    assert np.isfinite(r.losses).all()
 
 
 def test_a_repeated_call_does_not_recompile():

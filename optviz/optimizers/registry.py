@@ -116,6 +116,8 @@ def _per_surface(name: str, **extra: dict[str, dict]) -> dict[str, dict]:
 
 
 def _spec(name, display, color, formula, factory, defaults, source, **kw):
+    # optax's aliases used here are all elementwise; K-FAC (a 2x2 solve) is not.
+    kw.setdefault("elementwise", not kw.get("uses_surface", False))
     return OptimizerSpec(
         name=name,
         display=display,

@@ -23,6 +23,10 @@ class OptimizerSpec:
     defaults: hyperparameters used on every surface unless overridden.
     per_surface: surface name -> hyperparameters that give a sensible race there.
     uses_surface: the factory also takes `loss_fn` and `residual_fn` (K-FAC).
+    elementwise: every coordinate's update depends only on that coordinate's
+        own history (no norms across parameters). The engine then steps many
+        start points as one (n, 2) parameter array, sharing the step counter,
+        instead of vmapping one path at a time; results are identical.
     """
 
     name: str
@@ -34,6 +38,7 @@ class OptimizerSpec:
     per_surface: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = ""
     uses_surface: bool = False
+    elementwise: bool = False
 
     @property
     def hyperparameters(self) -> tuple[str, ...]:
