@@ -4,7 +4,13 @@ Commands live in modules named for what they do; importing them registers
 them on the one typer `app`.
 """
 
-from optviz.cli import inspect_cmds  # noqa: F401  (registers list, trajectory)
+from optviz.cli import (
+    inspect_cmds,  # noqa: F401  (registers list, trajectory)
+    train_cmds,
+)
 from optviz.cli.app import app, main
+
+app.command("train")(train_cmds.train)
+app.command("layers")(train_cmds.layers)
 
 __all__ = ["app", "main"]

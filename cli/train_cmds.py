@@ -1,0 +1,206 @@
+"""`optviz train` and `optviz layers`: the companion CNN trainer on the command line.
+
+Typer command functions only (registered by optviz.cli). JAX, matplotlib and
+the trainer are imported inside the functions so `optviz --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DEFAULT_OPTIMIZERS = "sgd,momentum,adam,kfac"
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _parse_lr(values: list[str] | None) -> dict[str, float]:
+    rates = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            rates[name.strip()] = float(value)
+        except ValueError:
+            raise _fail(f"--lr expects NAME=VALUE (e.g. adam=0.003), not {item!r}") from None
+    return rates
+
+
+def _progress_callback(total: int, quiet: bool):
+    """A rich progress bar fed by the trainer's step records (None when silent)."""
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} steps"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task("training", total=total)
+
+    def callback(record: dict) -> None:
+        if record["kind"] == "step":
+            progress.update(
+                task,
+                advance=record["steps"],
+                description=(
+                    f"{record['optimizer']} epoch {record['epoch']} loss {record['loss']:.3f}"
+                ),
+            )
+
+    return progress, callback
+
+
+def _print_summary(result, out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{result.dataset}: {', '.join(result.optimizers)}")
+    for column in (
+        "optimizer",
+        "epochs",
+        "train loss",
+        "train acc",
+        "test loss",
+        "test acc",
+        "steps/s",
+    ):
+        table.add_column(column, justify="left" if column == "optimizer" else "right")
+    for row in result.summary():
+        table.add_row(
+            row["optimizer"],
+            str(row["epochs"]),
+            f"{row['train_loss']:.4f}",
+            f"{row['train_acc']:.2%}",
+            f"{row['test_loss']:.4f}",
+            f"{row['test_acc']:.2%}",
+            f"{row['steps_per_s']:.0f}",
+        )
+    console = Console()
+    console.print(table)
+    if result.interrupted:
+        console.print("[yellow]interrupted: results are for the steps trained so far[/yellow]")
+    console.print(f"wrote {out / 'metrics.jsonl'}, {out / 'curves.png'}, {out / 'curves.gif'}")
+
+
+def train(
+    optimizers: Annotated[
+        str, typer.Option(help="Comma-separated optimizer names (as in `optviz animate`).")
+    ] = DEFAULT_OPTIMIZERS,
+    dataset: Annotated[
+        str, typer.Option(help="digits (bundled 8x8), mnist or fashion-mnist.")
+    ] = "digits",
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder with the MNIST-style IDX files (.gz or not).")
+    ] = None,
+    download: Annotated[
+        bool, typer.Option(help="Fetch missing IDX files into --data-dir (SHA-256 checked).")
+    ] = False,
+    epochs: Annotated[int, typer.Option(help="Passes over the training set.")] = 10,
+    batch_size: Annotated[
+        str, typer.Option(help="1 = online, N = mini-batch, 'full' = batch learning.")
+    ] = "32",
+    lr: Annotated[
+        list[str] | None, typer.Option(help="Learning rate per optimizer, NAME=VALUE; repeatable.")
+    ] = None,
+    dropout: Annotated[
+        float, typer.Option(help="Dropout rate after the hidden dense layer.")
+    ] = 0.0,
+    weight_decay: Annotated[float, typer.Option(help="L2 penalty added to every gradient.")] = 1e-4,
+    augment: Annotated[
+        bool, typer.Option(help="Random small shifts and rotations (deterministic per seed).")
+    ] = False,
+    activation: Annotated[str, typer.Option(help="relu, sigmoid or tanh.")] = "relu",
+    init: Annotated[str, typer.Option(help="Weight init: he, glorot, lecun or normal.")] = "he",
+    clip: Annotated[float | None, typer.Option(help="Clip gradients to this global norm.")] = None,
+    seed: Annotated[
+        int, typer.Option(help="Seed for weights, batch order, dropout, augmentation.")
+    ] = 0,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("optviz-train"),
+    quiet: Annotated[bool, typer.Option(help="No progress bar and no table.")] = False,
+) -> None:
+    """Train the lecture's small CNN once per optimizer, from the same weights on the same
+    batches; write metrics.jsonl, curves.png and curves.gif to --out."""
+    rates = _parse_lr(lr)
+    from optviz.errors import OptvizError
+
+    try:
+        from optviz.trainer.api import train as run_train
+        from optviz.trainer.data import load, parse_batch_size
+
+        data = load(dataset, data_dir, fetch=download)
+        size = parse_batch_size(batch_size, len(data.x_train))
+        names = [n.strip() for n in optimizers.split(",") if n.strip()]
+        total = epochs * (len(data.x_train) // size) * len(names)
+        progress, callback = _progress_callback(total, quiet)
+        if progress is not None:
+            progress.start()
+        try:
+            result = run_train(
+                names,
+                dataset=data,
+                epochs=epochs,
+                batch_size=size,
+                lr=rates,
+                dropout=dropout,
+                weight_decay=weight_decay,
+                augment=augment,
+                activation=activation,
+                init=init,
+                clip=clip,
+                seed=seed,
+                out=out,
+                callback=callback,
+            )
+        finally:
+            if progress is not None:
+                progress.stop()
+    except (OptvizError, OSError) as err:
+        raise _fail(str(err)) from None
+    if not quiet:
+        _print_summary(result, out)
+
+
+def layers(
+    params: Annotated[
+        Path | None,
+        typer.Option(
+            help="A params_NAME.npz written by `optviz train`; else trains a quick model."
+        ),
+    ] = None,
+    index: Annotated[int, typer.Option(help="Which test image to show.")] = 0,
+    dataset: Annotated[str, typer.Option(help="digits, mnist or fashion-mnist.")] = "digits",
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder with MNIST-style IDX files.")
+    ] = None,
+    channels: Annotated[int, typer.Option(help="Feature maps to show per layer.")] = 8,
+    epochs: Annotated[int, typer.Option(help="Epochs of the quick model (without --params).")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of the quick model.")] = 0,
+    out: Annotated[Path, typer.Option(help="PNG to write.")] = Path("layers.png"),
+) -> None:
+    """Draw one image's feature maps after convolution, after ReLU and after max-pooling."""
+    from optviz.errors import OptvizError
+
+    try:
+        from optviz.trainer.data import load
+        from optviz.trainer.layers import draw_layers
+
+        data = load(dataset, data_dir)
+        path = draw_layers(
+            data, out, params=params, index=index, channels=channels, epochs=epochs, seed=seed
+        )
+    except (OptvizError, OSError) as err:
+        raise _fail(str(err)) from None
+    typer.echo(f"wrote {path}")
