@@ -24,8 +24,13 @@ _LAZY = {
     "Sweep": "optviz.engine",
     "Path": "optviz.paths",
     "OptvizError": "optviz.errors",
+    "race": "optviz.racing",
+    "Race": "optviz.racing",
+    "explore": "optviz.explorer",
+    "train": "optviz.trainer",
+    "TrainResult": "optviz.trainer",
 }
-_SUBMODULES = ("surfaces", "optimizers", "engine", "paths", "errors")
+_SUBMODULES = ("surfaces", "optimizers", "engine", "paths", "errors", "render", "trainer")
 
 __all__ = [*_LAZY, *_SUBMODULES, "__version__"]
 

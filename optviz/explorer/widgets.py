@@ -1,0 +1,260 @@
+"""The explorer: ipywidgets controls around a `PathFigure` shown as PNG bytes.
+
+Every control is an attribute, so code (and tests) can drive it like a user:
+
+>>> ex = optviz.explore("beale")                     # doctest: +SKIP
+>>> ex.lr_sliders["adam"].value = 0.05               # recompute Adam, redraw
+>>> ex.optimizer_boxes["sgd"].value = False          # hide SGD
+>>> ex.step_slider.value = 40                        # scrub
+>>> ex.result, ex.figure                             # Trajectories, matplotlib Figure
+
+The picture is a persistent figure: a slider move recomputes the optimizers whose
+inputs changed (no recompilation: see `optviz.explorer.paths`) and updates line data;
+the landscape is redrawn only when the surface changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import ipywidgets as W
+
+from optviz import engine
+from optviz import optimizers as _optimizers
+from optviz import surfaces as _surfaces
+from optviz.errors import OptvizError
+from optviz.explorer import DEFAULT_OPTIMIZERS, controls
+from optviz.explorer.controls import EXTRA
+from optviz.explorer.figure import PathFigure
+from optviz.explorer.paths import PathCache
+from optviz.render import RenderInfo
+
+
+class Explorer:
+    """Interactive paths on one surface; see the module docstring."""
+
+    def __init__(
+        self,
+        surface: str = "beale",
+        optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
+        *,
+        steps: int = 300,
+        max_steps: int = 1000,
+        start: Sequence[float] | None = None,
+        size: tuple[int, int] = (880, 440),
+        theme: str = "light",
+    ):
+        names = _optimizers.names()
+        unknown = [n for n in optimizers if n not in names]
+        if unknown:
+            _optimizers.spec(unknown[0])  # raises UnknownNameError with suggestions
+        if not 1 <= steps <= max_steps:
+            raise OptvizError(f"steps must be between 1 and max_steps={max_steps}, got {steps}")
+        self.size, self.theme = size, theme
+        self.cache = PathCache(max_steps)
+        self._holding, self._pending = 0, set()
+        self.colors = {n: _optimizers.spec(n).color for n in names}
+        surf = _surfaces.get(surface)
+        self.surface_dropdown = W.Dropdown(
+            options=_surfaces.names(), value=surf.name, description="surface", style=controls.STYLE
+        )
+        self.optimizer_boxes = {
+            n: controls.optimizer_box(_optimizers.spec(n).display, n in optimizers) for n in names
+        }
+        self.lr_sliders = {n: controls.lr_slider() for n in names}
+        self.extra_sliders = {n: controls.extra_slider(hp) for n, hp in EXTRA.items()}
+        self.steps_slider = controls.steps_slider(steps, max_steps)
+        self.start_x, self.start_y = controls.start_field("x"), controls.start_field("y")
+        self.step_slider = W.IntSlider(
+            value=steps, min=0, max=steps, description="step", style=controls.STYLE
+        )
+        self.play = W.Play(value=steps, min=0, max=steps, step=max(1, steps // 60), interval=80)
+        self._link = W.jslink((self.play, "value"), (self.step_slider, "value"))
+        self.file_name = W.Text(value="explorer.gif", description="file", style=controls.STYLE)
+        self.save_button = W.Button(description="Save GIF", icon="download")
+        self.status = W.Label()
+        self.image = W.Image(format="png")
+        self.view: PathFigure | None = None
+        self._result: engine.Trajectories | None = None
+        self._set_surface_defaults(surf, start)
+        self.view = self._new_view(surf)
+        self.widget = self._layout()
+        self._connect()
+        self.refresh()
+
+    def _layout(self) -> W.Widget:
+        rows = []
+        for n, box in self.optimizer_boxes.items():
+            row = [box, self.lr_sliders[n]]
+            if n in self.extra_sliders:
+                row.append(self.extra_sliders[n])
+            rows.append(W.HBox(row))
+        self._show_rows()
+        general = W.VBox(
+            [
+                self.surface_dropdown,
+                W.HBox([self.start_x, self.start_y]),
+                self.steps_slider,
+                W.HBox([self.play, self.step_slider]),
+                W.HBox([self.file_name, self.save_button]),
+                self.status,
+            ]
+        )
+        wrap = W.Layout(flex_flow="row wrap")  # the general controls go below when narrow
+        return W.VBox([self.image, W.HBox([W.VBox(rows), general], layout=wrap)])
+
+    def _connect(self) -> None:
+        self.surface_dropdown.observe(self._on_surface, names="value")
+        for box in self.optimizer_boxes.values():
+            box.observe(self._on_toggle, names="value")
+        inputs = [*self.lr_sliders.values(), *self.extra_sliders.values()]
+        for w in [*inputs, self.start_x, self.start_y]:
+            w.observe(lambda _: self._request("compute"), names="value")
+        self.steps_slider.observe(self._on_steps, names="value")
+        self.step_slider.observe(lambda _: self._request("draw"), names="value")
+        self.save_button.on_click(self._on_save)
+
+    # -- state -----------------------------------------------------------------------
+
+    @property
+    def surface(self) -> _surfaces.Surface:
+        return _surfaces.get(self.surface_dropdown.value)
+
+    @property
+    def selected(self) -> list[str]:
+        """The optimizers ticked, in registry order."""
+        return [n for n, box in self.optimizer_boxes.items() if box.value]
+
+    @property
+    def start(self) -> tuple[float, float]:
+        return (float(self.start_x.value), float(self.start_y.value))
+
+    @property
+    def steps(self) -> int:
+        return int(self.steps_slider.value)
+
+    def hparams(self) -> dict[str, dict[str, float]]:
+        """The slider values per selected optimizer, in optax's names."""
+        out = {}
+        for n in self.selected:
+            hp = {"learning_rate": float(self.lr_sliders[n].value)}
+            if n in EXTRA:
+                hp[EXTRA[n]] = float(self.extra_sliders[n].value)
+            out[n] = hp
+        return out
+
+    @property
+    def result(self) -> engine.Trajectories:
+        """The paths now shown, as `optviz.trajectories` returns them."""
+        return self._result
+
+    @property
+    def figure(self):
+        """The persistent matplotlib Figure behind the picture."""
+        return self.view.fig
+
+    # -- updates ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Change several controls with one recompute and redraw at the end."""
+        self._holding += 1
+        try:
+            yield
+        finally:
+            self._holding -= 1
+        if not self._holding and self._pending:
+            compute = "compute" in self._pending
+            self._pending.clear()
+            self.refresh(compute)
+
+    def _request(self, what: str) -> None:
+        if self._holding:
+            self._pending.add(what)
+        else:
+            self.refresh(what == "compute")
+
+    def refresh(self, recompute: bool = True) -> None:
+        """Recompute the paths (if asked) and redraw the picture."""
+        if recompute:
+            try:
+                surf = self.surface
+                res = self.cache.trajectories(
+                    self.selected, surf, self.start, self.steps, self.hparams()
+                )
+            except OptvizError as err:
+                self.status.value = f"error: {err}"
+                return
+            self._result = res
+            self.view.set_paths(dict(zip(res.optimizers, res.paths(), strict=True)), self.start)
+            self.status.value = ""
+        self.view.set_step(self.step_slider.value)
+        self.image.value = self.view.png()
+
+    def _set_surface_defaults(self, surf: _surfaces.Surface, start=None) -> None:
+        for n, slider in self.lr_sliders.items():
+            hp = _optimizers.spec(n).resolve(surf.name)
+            slider.value = hp["learning_rate"]
+            if n in EXTRA:
+                self.extra_sliders[n].value = hp[EXTRA[n]]
+        x, y = surf.start if start is None else start
+        self.start_x.value, self.start_y.value = float(x), float(y)
+
+    def _new_view(self, surf: _surfaces.Surface) -> PathFigure:
+        return PathFigure(surf, list(self.colors), self.colors, size=self.size, theme=self.theme)
+
+    def _show_rows(self) -> None:
+        for n, box in self.optimizer_boxes.items():
+            shown = None if box.value else "none"
+            self.lr_sliders[n].layout.display = shown
+            if n in self.extra_sliders:
+                self.extra_sliders[n].layout.display = shown
+
+    def _on_toggle(self, _change: dict) -> None:
+        self._show_rows()
+        self._request("compute")
+
+    def _on_surface(self, change: dict) -> None:
+        surf = _surfaces.get(change["new"])
+        with self.hold():
+            self._set_surface_defaults(surf)
+            self.view = self._new_view(surf)
+            self._pending.add("compute")
+
+    def _on_steps(self, change: dict) -> None:
+        steps, at_end = int(change["new"]), self.step_slider.value >= change["old"]
+        with self.hold():
+            self.step_slider.max = self.play.max = steps
+            self.play.step = max(1, steps // 60)
+            if at_end:
+                self.step_slider.value = self.play.value = steps
+            self._pending.add("compute")
+
+    def click(self, x: float, y: float) -> None:
+        """Start the paths at (x, y), as a click on the contour plot would."""
+        with self.hold():
+            self.start_x.value, self.start_y.value = float(x), float(y)
+
+    # -- output ----------------------------------------------------------------------
+
+    def save(self, out: str | os.PathLike | None = None, **options: Any) -> RenderInfo:
+        """Animate the current view to `out` (default: the file-name field), with
+        `Race.save`'s options (frames, fps, size, view, theme, loss_panel, ...)."""
+        from optviz.racing import Race
+
+        out = self.file_name.value if out is None else out
+        return Race(self.result, self.surface).save(out, **options)
+
+    def _on_save(self, _button: W.Button) -> None:
+        try:
+            info = self.save()
+        except OptvizError as err:
+            self.status.value = f"error: {err}"
+        else:
+            self.status.value = f"saved {info.path} ({info.n_frames} frames, {info.bytes:,} bytes)"
+
+    def _repr_mimebundle_(self, **kwargs: Any):
+        return self.widget._repr_mimebundle_(**kwargs)

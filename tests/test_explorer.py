@@ -1,0 +1,189 @@
+"""The explorer, driven like a user would: every control changes the paths *and* the
+artists of the figure, and no slider move compiles anything again."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import optviz
+from optviz import engine, optimizers
+from optviz.errors import OptvizError
+
+pytest.importorskip("ipywidgets")
+
+NAMES = ["sgd", "momentum", "adam"]
+STEPS, MAX_STEPS = 120, 300
+SIZE = (640, 320)
+
+
+@pytest.fixture
+def ex():
+    return optviz.explore("beale", NAMES, steps=STEPS, max_steps=MAX_STEPS, size=SIZE)
+
+
+def idx(ex, name):
+    return ex.result.optimizers.index(name)
+
+
+def line_xy(ex, name):
+    return ex.view.lines[name].get_xydata()
+
+
+def picture(ex):
+    with Image.open(io.BytesIO(ex.image.value)) as img:
+        return np.asarray(img.convert("RGB"))
+
+
+def test_missing_ipywidgets_is_a_user_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # makes `import ipywidgets` fail
+    with pytest.raises(OptvizError) as err:
+        optviz.explore("beale")
+    assert str(err.value) == "the explorer needs ipywidgets: pip install 'optviz[notebook]'"
+
+
+def test_initial_state_matches_the_engine_and_the_figure(ex):
+    ref = engine.trajectories(NAMES, "beale", steps=STEPS)
+    assert ex.result.optimizers == tuple(NAMES)
+    np.testing.assert_allclose(ex.result.positions, ref.positions, rtol=1e-5, atol=1e-6)
+    for name in NAMES:
+        assert ex.view.lines[name].get_visible()
+        np.testing.assert_allclose(line_xy(ex, name), ref.positions[NAMES.index(name), 0])
+        np.testing.assert_allclose(ex.lr_sliders[name].value, ref.hparams[name]["learning_rate"])
+    assert not ex.view.lines["nag"].get_visible()  # not selected
+    assert ex.figure is ex.view.fig
+    assert picture(ex).shape == (SIZE[1], SIZE[0], 3)
+    assert "application/vnd.jupyter.widget-view+json" in ex._repr_mimebundle_()
+
+
+def test_lr_slider_recomputes_one_optimizer_and_moves_its_line(ex):
+    before_line, before_pic = line_xy(ex, "adam").copy(), picture(ex)
+    sgd_before = line_xy(ex, "sgd").copy()
+    traces, computed = engine.trace_count, ex.cache.computed
+    ex.lr_sliders["adam"].value = 0.05
+    assert engine.trace_count == traces  # no recompilation
+    assert ex.cache.computed == computed + 1  # only Adam ran again
+    ref = optviz.trajectory("adam", "beale", steps=STEPS, lr=ex.lr_sliders["adam"].value)
+    np.testing.assert_allclose(ex.result.positions[idx(ex, "adam"), 0], ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(line_xy(ex, "adam"), ref, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(line_xy(ex, "adam"), before_line)
+    np.testing.assert_array_equal(line_xy(ex, "sgd"), sgd_before)
+    assert not np.array_equal(picture(ex), before_pic)
+
+
+def test_extra_hyperparameter_slider(ex):
+    traces = engine.trace_count
+    before = line_xy(ex, "momentum").copy()
+    ex.extra_sliders["momentum"].value = 0.5
+    assert engine.trace_count == traces
+    assert ex.result.hparams["momentum"]["momentum"] == pytest.approx(0.5)
+    ref = optviz.trajectory("momentum", "beale", steps=STEPS, momentum=0.5)
+    np.testing.assert_allclose(line_xy(ex, "momentum"), ref, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(line_xy(ex, "momentum"), before)
+    assert set(ex.extra_sliders) == {n for n in optimizers.names() if n in ex.extra_sliders}
+    assert ex.extra_sliders["adam"].description == "b1"
+    assert ex.extra_sliders["kfac"].description == "damping"
+
+
+def test_toggling_an_optimizer_hides_and_shows_its_path(ex):
+    traces = engine.trace_count
+    ex.optimizer_boxes["sgd"].value = False
+    assert "sgd" not in ex.result.optimizers
+    assert not ex.view.lines["sgd"].get_visible() and not ex.view.heads["sgd"].get_visible()
+    assert ex.lr_sliders["sgd"].layout.display == "none"
+    legend = [t.get_text() for t in ex.figure.legends[0].get_texts()]
+    assert legend == ["Momentum", "Adam"]
+    ex.optimizer_boxes["sgd"].value = True
+    assert ex.view.lines["sgd"].get_visible()
+    assert ex.result.optimizers == tuple(NAMES)  # registry order
+    np.testing.assert_allclose(line_xy(ex, "sgd"), ex.result.positions[0, 0])
+    assert engine.trace_count == traces  # sgd's compiled scan was reused
+    # a new optimizer appears, drawn in its registry colour
+    ex.optimizer_boxes["nag"].value = True
+    assert ex.view.lines["nag"].get_visible()
+    assert ex.view.lines["nag"].get_color() == optimizers.spec("nag").color
+    np.testing.assert_allclose(line_xy(ex, "nag"), ex.result.positions[idx(ex, "nag"), 0])
+
+
+def test_moving_the_start_moves_every_path(ex):
+    traces = engine.trace_count
+    with ex.hold():
+        ex.start_x.value, ex.start_y.value = 1.0, -1.0
+    assert engine.trace_count == traces
+    np.testing.assert_allclose(ex.result.starts, [[1.0, -1.0]])
+    for name in NAMES:
+        np.testing.assert_allclose(line_xy(ex, name)[0], [1.0, -1.0])
+    np.testing.assert_allclose(ex.view.start_marker.get_xydata(), [[1.0, -1.0]])
+    ex.click(-2.0, 2.5)
+    assert ex.start == (-2.0, 2.5)
+    ref = optviz.trajectory("adam", "beale", start=(-2.0, 2.5), steps=STEPS)
+    np.testing.assert_allclose(line_xy(ex, "adam"), ref, rtol=1e-5, atol=1e-6)
+
+
+def test_scrubber_moves_the_head_to_that_step(ex):
+    computed = ex.cache.computed
+    ex.step_slider.value = 37
+    assert ex.cache.computed == computed  # drawing only
+    for name in NAMES:
+        path = ex.result.positions[idx(ex, name), 0]
+        np.testing.assert_allclose(ex.view.heads[name].get_xydata(), path[37:38])
+        np.testing.assert_allclose(line_xy(ex, name), path[:38])
+    assert ex.view.step_text.get_text() == f"step 37 / {STEPS}"
+    assert ex.play.max == STEPS
+
+
+def test_steps_slider_cuts_the_long_run_without_recompiling(ex):
+    traces = engine.trace_count
+    ex.steps_slider.value = 50
+    assert engine.trace_count == traces
+    assert ex.result.positions.shape == (3, 1, 51, 2)
+    assert ex.step_slider.max == 50 and ex.step_slider.value == 50  # was at the end: stays
+    ex.steps_slider.value = MAX_STEPS
+    assert engine.trace_count == traces
+    ref = engine.trajectories(NAMES, "beale", steps=50)  # compiles for 50 steps itself
+    np.testing.assert_allclose(ex.result.positions[:, :, :51], ref.positions, rtol=1e-5, atol=1e-6)
+    assert line_xy(ex, "adam").shape == (MAX_STEPS + 1, 2)
+
+
+def test_divergence_shows_in_the_legend(ex):
+    ex.lr_sliders["sgd"].value = 10.0
+    step = ex.result.diverged("sgd")
+    assert step is not None
+    legend = [t.get_text() for t in ex.figure.legends[0].get_texts()]
+    assert legend[0] == f"SGD (diverged at step {step})"
+    assert np.isfinite(line_xy(ex, "sgd")).all()
+
+
+def test_changing_the_surface_resets_defaults_and_redraws(ex):
+    old_figure = ex.figure
+    ex.surface_dropdown.value = "rosenbrock"
+    assert ex.result.surface == "rosenbrock"
+    assert ex.figure is not old_figure
+    assert ex.start == tuple(optviz.surfaces.get("rosenbrock").start)
+    want = optimizers.spec("adam").resolve("rosenbrock")["learning_rate"]
+    assert ex.lr_sliders["adam"].value == pytest.approx(want, rel=1e-3)
+    np.testing.assert_allclose(line_xy(ex, "adam")[0], ex.start)
+
+
+def test_save_button_writes_the_current_view(ex, tmp_path):
+    ex.file_name.value = str(tmp_path / "view.gif")
+    ex.save_button.click()
+    assert ex.status.value.startswith("saved"), ex.status.value
+    with Image.open(tmp_path / "view.gif") as img:
+        assert img.format == "GIF" and img.n_frames > 1
+    info = ex.save(tmp_path / "small.png", size=(320, 240))
+    assert info.size == (320, 240)
+    ex.file_name.value = str(tmp_path / "view.unknown")
+    ex.save_button.click()
+    assert ex.status.value.startswith("error: cannot tell the format")
+
+
+def test_bad_arguments_are_user_errors():
+    with pytest.raises(OptvizError, match="steps must be between"):
+        optviz.explore("beale", steps=5000, max_steps=1000)
+    with pytest.raises(OptvizError, match="unknown optimizer"):
+        optviz.explore("beale", ["adamm"])
