@@ -59,14 +59,14 @@ def parse_hparams(
     def put(target: str, param: str, value: float, flag: str) -> None:
         targets = names if target == "all" else [target]
         if target != "all" and target not in names:
-            raise UnknownNameError(f"optimizer in {flag}", target, [*names, "all"])
+            raise UnknownNameError("optimizer", target, [*names, "all"], f"in {flag}")
         for t in targets:
             valid = optimizers.spec(t).hyperparameters
             canonical = optimizers.ALIASES.get(param, param)
             if canonical not in valid:
                 if target == "all":
                     continue
-                raise UnknownNameError(f"hyperparameter of {t} in {flag}", param, valid)
+                raise UnknownNameError("hyperparameter", param, valid, f"of {t} in {flag}")
             out.setdefault(canonical, {})[t] = value
 
     for item in lr or []:
@@ -79,3 +79,32 @@ def parse_hparams(
             raise OptvizError(f"--hp must be NAME.PARAM=VALUE (e.g. adam.b1=0.8), got {item!r}")
         put(target, param, parse_number(value, f"--hp {key}"), "--hp")
     return out
+
+
+# Slide layouts: pixel sizes that stay sharp on a projector and small on disk.
+SIZE_PRESETS = {"4:3": (800, 600), "16:9": (960, 540)}
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'640x480' | '4:3' | '16:9' -> (width, height) in pixels."""
+    if text in SIZE_PRESETS:
+        return SIZE_PRESETS[text]
+    w, sep, h = text.lower().partition("x")
+    if sep and w.isdigit() and h.isdigit() and 64 <= int(w) <= 4096 and 64 <= int(h) <= 4096:
+        return int(w), int(h)
+    presets = ", ".join(SIZE_PRESETS)
+    raise OptvizError(
+        f"--size must be WxH in pixels, each 64-4096 (e.g. 640x480), or {presets}; got {text!r}"
+    )
+
+
+def positive(value: int, flag: str) -> int:
+    if value < 1:
+        raise OptvizError(f"{flag} must be a positive whole number, got {value}")
+    return value
+
+
+def default_out(names: list[str], all_named: bool, surface: str, fmt: str) -> str:
+    """`<optimizers>_<surface>.<fmt>`: 'adam_beale.gif', 'sgd-momentum_saddle.gif'."""
+    stem = "all" if all_named else "-".join(n.replace(":", "-") for n in names)
+    return f"{stem}_{surface}.{fmt}"

@@ -56,14 +56,18 @@ class Trajectories:
         step = int(self.diverged_step[self.optimizers.index(optimizer), start])
         return None if step == NOT_DIVERGED else step
 
-    def paths(self, start: int = 0) -> list[Path]:
-        """The paths from start point `start`, labelled and coloured for drawing."""
+    def paths(self, start: int = 0, *, numbered: bool = False) -> list[Path]:
+        """The paths from start point `start`, labelled and coloured for drawing.
+
+        numbered: add the start point to each label (for races from several starts).
+        """
         out = []
+        x, y = self.starts[start]
         for i, name in enumerate(self.optimizers):
             entry = _optimizers.spec(name)
             out.append(
                 Path(
-                    label=entry.display,
+                    label=f"{entry.display} from ({x:g}, {y:g})" if numbered else entry.display,
                     color=entry.color,
                     xy=self.positions[i, start],
                     loss=self.losses[i, start],

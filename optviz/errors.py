@@ -13,7 +13,7 @@ class OptvizError(ValueError):
 class UnknownNameError(OptvizError, KeyError):
     """A name not in a registry; the message lists close matches."""
 
-    def __init__(self, kind: str, name: str, known: Iterable[str]):
+    def __init__(self, kind: str, name: str, known: Iterable[str], where: str = ""):
         known = sorted(known)
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         if close:
@@ -21,7 +21,8 @@ class UnknownNameError(OptvizError, KeyError):
         else:
             hint = "choose from: " + ", ".join(known)
         self.kind, self.name, self.close = kind, name, close
-        super().__init__(f"unknown {kind} {name!r}; {hint}")
+        place = f" {where}" if where else ""
+        super().__init__(f"unknown {kind} {name!r}{place}; {hint}")
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return self.args[0]

@@ -45,11 +45,21 @@ def atomic_output(out: str | os.PathLike) -> Iterator[FsPath]:
     tmp_path = FsPath(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, _new_file_mode(out))  # mkstemp makes it private (0600)
         os.replace(tmp_path, out)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def _new_file_mode(out: FsPath) -> int:
+    """The mode `out` would get from a plain open(): its current one, else 0666 & ~umask."""
+    with contextlib.suppress(FileNotFoundError):
+        return out.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def boundaries(n: int, fps: float, unit: float) -> np.ndarray:

@@ -1,0 +1,170 @@
+"""`optviz animate` and `optviz show`: races and surfaces as files for slides."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from optviz.cli.app import app, user_errors
+from optviz.cli.parse import default_out, parse_hparams, parse_names, parse_point, parse_size
+from optviz.cli.parse import positive as check_positive
+from optviz.errors import OptvizError
+
+FORMAT_SUFFIXES = {".gif": "gif", ".webp": "webp", ".mp4": "mp4", ".png": "png"}
+
+
+@app.command("animate")
+@user_errors
+def animate_command(
+    optimizers: Annotated[str, typer.Argument(help="One name, a comma list, or 'all'.")],
+    surface: Annotated[str, typer.Argument(help="A surface name (see 'optviz list').")],
+    out: Annotated[
+        Path | None, typer.Option(help="Output file [default: <optimizers>_<surface>.<format>].")
+    ] = None,
+    steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 1000,
+    frames: Annotated[int, typer.Option(help="Frames, sampled evenly from the steps.")] = 150,
+    fps: Annotated[float, typer.Option(help="Frames per second.")] = 30,
+    size: Annotated[
+        str, typer.Option(help="WxH pixels, or a slide layout: 4:3, 16:9.")
+    ] = "640x480",
+    view: Annotated[str, typer.Option(help="2d (contours), 3d (surface), or both.")] = "2d",
+    start: Annotated[
+        list[str] | None, typer.Option(help="Start point x,y; repeat for several.")
+    ] = None,
+    lr: Annotated[
+        list[str] | None, typer.Option(help="Learning rate NAME=VALUE, or VALUE for all.")
+    ] = None,
+    hp: Annotated[
+        list[str] | None, typer.Option(help="Hyperparameter NAME.PARAM=VALUE (optax names).")
+    ] = None,
+    theme: Annotated[str, typer.Option(help="light or dark.")] = "light",
+    title: Annotated[str | None, typer.Option(help="Title text.")] = None,
+    loss_panel: Annotated[bool, typer.Option(help="Add a loss-versus-step plot.")] = False,
+    format: Annotated[
+        str | None, typer.Option("--format", help="gif, mp4, webp, or png (the last frame).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Animate optimizers racing on a surface, e.g. `optviz animate adam beale`."""
+    names = parse_names(optimizers)
+    fmt = _format(format, out)
+    target = (
+        Path(out)
+        if out is not None
+        else Path(default_out(names, optimizers == "all", surface, fmt))
+    )
+    _check_writable(target)
+    pixels = parse_size(size)
+    check_positive(steps, "--steps")
+    check_positive(frames, "--frames")
+    starts = [parse_point(s, "--start") for s in start] if start else None
+    hparams = parse_hparams(names, lr, hp)
+
+    import optviz
+    from optviz.render import render
+
+    surf = optviz.surfaces.get(surface)
+    result = optviz.trajectories(names, surf, starts=starts, steps=steps, **hparams)
+    paths = [
+        p
+        for i in range(len(result.starts))
+        for p in result.paths(i, numbered=len(result.starts) > 1)
+    ]
+    with _progress(quiet) as progress:
+        info = render(
+            surf, paths, target, view=view, frames=frames, fps=fps, size=pixels, theme=theme,
+            title=title, loss_panel=loss_panel, fmt=fmt, progress=progress,
+        )  # fmt: skip
+    kib = info.bytes / 1024
+    typer.echo(
+        f"wrote {info.path}: {info.n_frames} frames, {info.size[0]}x{info.size[1]} px, "
+        f"{kib:.0f} KiB"
+    )
+    for name in names:
+        for i in range(len(result.starts)):
+            step = result.diverged(name, i)
+            if step is not None:
+                typer.echo(f"note: {name} diverged at step {step} (shown frozen there)")
+
+
+def _format(fmt: str | None, out: Path | None) -> str:
+    """The output format: --format, else the --out suffix, else gif."""
+    if fmt is not None:
+        if fmt not in FORMAT_SUFFIXES.values():
+            raise OptvizError(f"--format must be one of gif, mp4, webp, png; got {fmt!r}")
+        if out is not None and out.suffix.lower() in FORMAT_SUFFIXES:
+            if FORMAT_SUFFIXES[out.suffix.lower()] != fmt:
+                raise OptvizError(f"--out {out} does not match --format {fmt}")
+        return fmt
+    if out is None or not out.suffix:
+        return "gif"
+    suffix = out.suffix.lower()
+    if suffix not in FORMAT_SUFFIXES:
+        raise OptvizError(
+            f"cannot tell the format from {out.name!r}: use .gif, .mp4, .webp or .png, or --format"
+        )
+    return FORMAT_SUFFIXES[suffix]
+
+
+def _check_writable(target: Path) -> None:
+    """Fail before any work if the output cannot be written."""
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise OptvizError(f"--out {target} is a folder; give a file name")
+    if not folder.is_dir():
+        raise OptvizError(f"cannot write {target}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise OptvizError(f"cannot write {target}: folder {folder} is not writable")
+
+
+@contextmanager
+def _progress(quiet: bool):
+    """A rich progress bar on stderr when it is a terminal; None otherwise."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("rendering"), BarColumn(), MofNCompleteColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("frames", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@app.command("show")
+@user_errors
+def show_command(
+    surface: Annotated[str, typer.Argument(help="A surface name (see 'optviz list').")],
+    out: Annotated[Path | None, typer.Option(help="Output file [default: <surface>.png].")] = None,
+    size: Annotated[
+        str, typer.Option(help="WxH pixels, or a slide layout: 4:3, 16:9.")
+    ] = "640x480",
+    view: Annotated[str, typer.Option(help="2d (contours), 3d (surface), or both.")] = "both",
+    theme: Annotated[str, typer.Option(help="light or dark.")] = "light",
+    title: Annotated[str | None, typer.Option(help="Title text.")] = None,
+) -> None:
+    """Write a still picture of a surface, its minima and default start points."""
+    target = Path(out) if out is not None else Path(f"{surface}.png")
+    fmt = _format(None, target)
+    if fmt != "png":
+        raise OptvizError(f"optviz show writes a .png still; got {target.name!r}")
+    _check_writable(target)
+    pixels = parse_size(size)
+
+    import optviz
+    from optviz.render import render
+
+    surf = optviz.surfaces.get(surface)
+    info = render(
+        surf, [], target, view=view, frames=1, size=pixels, theme=theme,
+        title=title if title is not None else f"{surf.name}: {surf.formula}", fmt="png",
+    )  # fmt: skip
+    typer.echo(f"wrote {info.path}: {info.size[0]}x{info.size[1]} px")
