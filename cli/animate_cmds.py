@@ -66,20 +66,14 @@ def animate_command(
     hparams = parse_hparams(names, lr, hp)
 
     import optviz
-    from optviz.render import render
 
-    surf = optviz.surfaces.get(surface)
-    result = optviz.trajectories(names, surf, starts=starts, steps=steps, **hparams)
-    paths = [
-        p
-        for i in range(len(result.starts))
-        for p in result.paths(i, numbered=len(result.starts) > 1)
-    ]
+    race = optviz.race(names, surface, starts=starts, steps=steps, **hparams)
     with _progress(quiet) as progress:
-        info = render(
-            surf, paths, target, view=view, frames=frames, fps=fps, size=pixels, theme=theme,
+        info = race.save(
+            target, view=view, frames=frames, fps=fps, size=pixels, theme=theme,
             title=title, loss_panel=loss_panel, fmt=fmt, progress=progress,
         )  # fmt: skip
+    result = race.result
     kib = info.bytes / 1024
     typer.echo(
         f"wrote {info.path}: {info.n_frames} frames, {info.size[0]}x{info.size[1]} px, "
@@ -97,16 +91,15 @@ def _format(fmt: str | None, out: Path | None) -> str:
     if fmt is not None:
         if fmt not in FORMAT_SUFFIXES.values():
             raise OptvizError(f"--format must be one of gif, mp4, webp, png; got {fmt!r}")
-        if out is not None and out.suffix.lower() in FORMAT_SUFFIXES:
-            if FORMAT_SUFFIXES[out.suffix.lower()] != fmt:
-                raise OptvizError(f"--out {out} does not match --format {fmt}")
+        if out is not None and FORMAT_SUFFIXES.get(out.suffix.lower(), fmt) != fmt:
+            raise OptvizError(f"--out {out} does not match --format {fmt}")
         return fmt
-    if out is None or not out.suffix:
+    if out is None:
         return "gif"
     suffix = out.suffix.lower()
     if suffix not in FORMAT_SUFFIXES:
         raise OptvizError(
-            f"cannot tell the format from {out.name!r}: use .gif, .mp4, .webp or .png, or --format"
+            f"cannot tell the format of {out.name!r}: use .gif, .mp4, .webp or .png, or --format"
         )
     return FORMAT_SUFFIXES[suffix]
 

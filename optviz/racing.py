@@ -21,7 +21,7 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -93,51 +93,17 @@ class Race:
         return self.result.positions.shape[2] - 1
 
     def drawn_paths(self) -> list[Path]:
-        """Every path to draw, labelled for the legend (start number added if several)."""
-        out = []
+        """Every path to draw, labelled for the legend (start point added if several)."""
         n = len(self.result.starts)
-        for s in range(n):
-            for p in self.result.paths(s):
-                label = p.label if n == 1 else f"{p.label} (start {s + 1})"
-                out.append(Path(label, p.color, p.xy, p.loss, p.diverged_at))
-        return out
+        return [p for s in range(n) for p in self.result.paths(s, numbered=n > 1)]
 
-    def save(
-        self,
-        out: str | os.PathLike,
-        *,
-        view: str = "2d",
-        frames: int = 150,
-        fps: float = 30,
-        size: tuple[int, int] = (640, 480),
-        theme: str = "light",
-        title: str | None = None,
-        loss_panel: bool = False,
-        fmt: str | None = None,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> RenderInfo:
-        """Write the animation to `out` (format from the extension unless `fmt` is given)."""
-        if fmt is None:
-            fmt = FsPath(out).suffix.lower().lstrip(".")
-            if fmt not in FORMATS:
-                raise OptvizError(
-                    f"cannot tell the format of {os.fspath(out)!r} from its extension; "
-                    f"use one of: {', '.join('.' + f for f in FORMATS)} (or pass fmt=)"
-                )
-        return render(
-            self.surface,
-            self.drawn_paths(),
-            out,
-            view=view,
-            frames=frames,
-            fps=fps,
-            size=size,
-            theme=theme,
-            title=title,
-            loss_panel=loss_panel,
-            fmt=fmt,
-            progress=progress,
-        )
+    def save(self, out: str | os.PathLike, *, fmt: str | None = None, **options: Any) -> RenderInfo:
+        """Write the animation to `out`; the format comes from the extension unless `fmt`.
+
+        options: those of `optviz.render.render` (view, frames, fps, size, theme,
+        title, loss_panel, progress, ...), the same as the command line's.
+        """
+        return render(self.surface, self.drawn_paths(), out, fmt=fmt or format_of(out), **options)
 
     def plot(
         self,
@@ -225,3 +191,14 @@ def _figure_png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", facecolor=fig.get_facecolor())
     return buf.getvalue()
+
+
+def format_of(out: str | os.PathLike) -> str:
+    """The output format named by a file's extension (.gif, .webp, .mp4, .png)."""
+    fmt = FsPath(out).suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise OptvizError(
+            f"cannot tell the format of {FsPath(out).name!r} from its extension; "
+            f"use one of: {', '.join('.' + f for f in FORMATS)} (or pass the format)"
+        )
+    return fmt

@@ -55,7 +55,7 @@ def test_start_and_starts():
     assert two.losses["sgd"].shape == (2, 11)
     assert two.diverged["sgd"] == (None, None)
     assert len(two.drawn_paths()) == 4
-    assert "(start 2)" in two.drawn_paths()[-1].label
+    assert two.drawn_paths()[-1].label == "SGD from (-1, 1)"
     with pytest.raises(OptvizError, match="not both"):
         optviz.race(["adam"], "bowl", start=(0, 0), starts=[(0, 0)])
 
