@@ -48,6 +48,13 @@ def animate_command(
     format: Annotated[
         str | None, typer.Option("--format", help="gif, mp4, webp, or png (the last frame).")
     ] = None,
+    lang: Annotated[str, typer.Option(help="Label language: en, or ja (needs optviz[ja]).")] = "en",
+    transparent: Annotated[
+        bool, typer.Option(help="Transparent background (png and webp).")
+    ] = False,
+    dpi: Annotated[
+        float | None, typer.Option(help="Text and line scale; the pixel size stays --size.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Animate optimizers racing on a surface, e.g. `optviz animate adam beale`."""
@@ -72,6 +79,7 @@ def animate_command(
         info = race.save(
             target, view=view, frames=frames, fps=fps, size=pixels, theme=theme,
             title=title, loss_panel=loss_panel, fmt=fmt, progress=progress,
+            lang=lang, transparent=transparent, dpi=dpi,
         )  # fmt: skip
     result = race.result
     kib = info.bytes / 1024
@@ -143,6 +151,9 @@ def show_command(
     view: Annotated[str, typer.Option(help="2d (contours), 3d (surface), or both.")] = "both",
     theme: Annotated[str, typer.Option(help="light or dark.")] = "light",
     title: Annotated[str | None, typer.Option(help="Title text.")] = None,
+    lang: Annotated[str, typer.Option(help="Label language: en, or ja (needs optviz[ja]).")] = "en",
+    transparent: Annotated[bool, typer.Option(help="Transparent background.")] = False,
+    dpi: Annotated[float | None, typer.Option(help="Text and line scale.")] = None,
 ) -> None:
     """Write a still picture of a surface, its minima and default start points."""
     target = Path(out) if out is not None else Path(f"{surface}.png")
@@ -159,5 +170,6 @@ def show_command(
     info = render(
         surf, [], target, view=view, frames=1, size=pixels, theme=theme,
         title=title if title is not None else f"{surf.name}: {surf.formula}", fmt="png",
+        lang=lang, transparent=transparent, dpi=dpi,
     )  # fmt: skip
     typer.echo(f"wrote {info.path}: {info.size[0]}x{info.size[1]} px")

@@ -1,7 +1,8 @@
 """One optimizer's path as plain numpy: what the renderer draws.
 
 Numbers flow one way: trajectory (JAX) -> `Path` (numpy) -> frames -> file.
-This module imports numpy only, so rendering code never depends on optax.
+This module imports numpy (and the pure-Python string table) only, so rendering
+code never depends on optax.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from optviz.i18n import path_label
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,5 @@ class Path:
 
     @property
     def legend_label(self) -> str:
-        if self.diverged_at is None:
-            return self.label
-        return f"{self.label} (diverged at step {self.diverged_at})"
+        """The English legend text (`i18n.path_label` gives it in other languages)."""
+        return path_label(self.label, "en", self.diverged_at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -11,14 +12,17 @@ import numpy as np
 from matplotlib.colors import to_rgb
 
 from optviz.errors import OptvizError
+from optviz.i18n import check_lang, text
 from optviz.paths import Path
 from optviz.render import encode
-from optviz.render.stage import Stage
+from optviz.render.fonts import font_families
+from optviz.render.stage import DPI, DPI_RANGE, Stage
 from optviz.render.theme import Theme, get_theme
 from optviz.render.timeline import frame_steps, make_track
 from optviz.surfaces.base import Surface
 
 VIEWS = ("2d", "3d", "both")
+TRANSPARENT_FORMATS = ("png", "webp")  # GIF's one-bit transparency would fringe the edges
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,10 @@ def make_stage(
     theme: str | Theme = "light",
     title: str | None = None,
     loss_panel: bool = False,
-    step_label: str = "step",
+    step_label: str | None = None,
+    lang: str = "en",
+    transparent: bool = False,
+    dpi: float | None = None,
 ) -> tuple[Stage, np.ndarray]:
     """The figure `render` draws from, and the number of steps: for callers that want
     frames as arrays, or pixel positions of data points (`stage.scenes[i].to_pixels`)."""
@@ -53,7 +60,12 @@ def make_stage(
     w, h = (int(v) for v in size)
     if (w, h) != tuple(size) or w < 64 or h < 64:
         raise OptvizError(f"size must be two whole numbers of pixels, each >= 64; got {size}")
-    tracks = [make_track(p) for p in paths]
+    check_lang(lang)
+    dpi = check_dpi(dpi)
+    if step_label is None:
+        step_label = text("step", lang)
+    tracks = [make_track(p, lang) for p in paths]
+    fonts = font_families(lang, [title, step_label, *(t.label for t in tracks)])
     n_steps = max((t.xy.shape[0] for t in tracks), default=1)
     stage = Stage(
         surface,
@@ -65,8 +77,26 @@ def make_stage(
         title=title,
         loss_panel=loss_panel,
         step_label=step_label,
+        lang=lang,
+        fonts=fonts,
+        transparent=bool(transparent),
+        dpi=dpi,
     )
     return stage, n_steps
+
+
+def check_dpi(dpi: float | None) -> float:
+    """`dpi` as a float (None: the default), or an `OptvizError` if out of range."""
+    if dpi is None:
+        return float(DPI)
+    lo, hi = DPI_RANGE
+    try:
+        value = float(dpi)
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(dpi, bool) or not lo <= value <= hi:
+        raise OptvizError(f"dpi must be a number from {lo:g} to {hi:g}, got {dpi!r}")
+    return value
 
 
 def render(
@@ -82,8 +112,11 @@ def render(
     title: str | None = None,
     loss_panel: bool = False,
     fmt: str = "gif",
-    step_label: str = "step",
+    step_label: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    lang: str = "en",
+    transparent: bool = False,
+    dpi: float | None = None,
 ) -> RenderInfo:
     """Animate `paths` racing over `surface` and write the result to `out`.
 
@@ -91,8 +124,16 @@ def render(
     loss-versus-step plot. frames are spread evenly over the steps, the last frame
     showing the final step. fmt: "gif", "webp", "mp4" (needs imageio-ffmpeg) or "png"
     (the last frame as a still). `progress(done, total)` is called after each frame.
+    lang: the language of the words drawn ("en", "ja"; "ja" needs ``optviz[ja]``):
+    optimizer names, axis and panel labels, the step counter (step_label None: "step"
+    in `lang`), "diverged at step N". A path label that is not an optimizer's name is
+    drawn as written, as is `title`. transparent: the background around the panels is
+    see-through (png and webp). dpi: text and line sizes (pixels per inch, default
+    100); the picture stays `size` pixels.
     The file appears only when complete; the same inputs write the same bytes.
     """
+    if transparent and fmt in encode.FORMATS and fmt not in TRANSPARENT_FORMATS:
+        raise OptvizError("--transparent works with png and webp")
     encode.require_format(fmt)
     if not fps > 0:
         raise OptvizError(f"fps must be positive, got {fps}")
@@ -110,6 +151,9 @@ def render(
         title=title,
         loss_panel=loss_panel,
         step_label=step_label,
+        lang=lang,
+        transparent=transparent,
+        dpi=dpi,
     )
     steps = frame_steps(n_steps, int(frames))
     if fmt == "png":
@@ -125,7 +169,7 @@ def render(
     with encode.atomic_output(out) as tmp:
         if fmt == "png":
             (still,) = drawn()  # one frame; runs the progress callback too
-            result = encode.write_png(still, tmp)
+            result = encode.write_png(still, tmp, alpha=transparent)
         elif fmt == "gif":
             reserved = [tuple(round(255 * v) for v in to_rgb(c)) for c in stage.reserved_colors]
             samples = [stage.frame(int(steps[0])), stage.frame(int(steps[-1]))]
@@ -133,7 +177,7 @@ def render(
             del samples
             result = encode.write_gif(drawn(), tmp, fps=fps, palette=palette)
         elif fmt == "webp":
-            result = encode.write_webp(drawn(), tmp, fps=fps, n=total)
+            result = encode.write_webp(drawn(), tmp, fps=fps, n=total, alpha=transparent)
         else:
             result = encode.write_mp4(drawn(), tmp, fps=fps)
     return RenderInfo(

@@ -35,10 +35,16 @@ class Counter:
         fontsize: float,
         color: str,
         background: str,
+        label_family: str | list[str] = "monospace",
+        transparent: bool = False,
     ):
+        """label_family: the label's fonts (a fallback list: the digits' monospace
+        font first, then fonts for letters it lacks). transparent: the band behind
+        the counter has alpha 0."""
         self.fig, self.band = fig, math.ceil(band_px)
         self.right, self.top = float(right_px), float(top_px)
         self.style = dict(fontsize=fontsize, color=color, family="monospace", va="top")
+        self.transparent = transparent
         renderer = fig.canvas.get_renderer()
         probe = fig.text(0, 0, "0" * 10, **self.style)
         self.advance = float(probe.get_window_extent(renderer).width) / 10
@@ -51,7 +57,7 @@ class Counter:
                 (H - top_px) / H,
                 label,
                 ha="right",
-                **self.style,
+                **{**self.style, "family": label_family},
             )
         darker = sum(to_rgb(color)) < sum(to_rgb(background))
         self.combine = np.minimum if darker else np.maximum
@@ -81,4 +87,11 @@ class Counter:
             tile = self.tiles[ch]
             x0 = pen - self.margin
             region = frame[: self.band, x0 : x0 + tile.shape[1]]
-            self.combine(region, tile[:, : region.shape[1]], out=region)
+            tile = tile[:, : region.shape[1]]
+            if self.transparent:
+                # Ink is the text colour at some coverage (alpha) over alpha 0: keep
+                # whichever of the two overlapping tiles covers a pixel more.
+                more = tile[..., 3:] > region[..., 3:]
+                np.copyto(region, tile, where=more)
+            else:
+                self.combine(region, tile, out=region)

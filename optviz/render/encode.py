@@ -227,19 +227,24 @@ def _cs(a: int, b: int, fps: float) -> int:
     return max(round(b * 100 / float(fps)) - round(a * 100 / float(fps)), 2)
 
 
-def _image(frame: np.ndarray) -> Image.Image:
-    """An RGB Pillow image of an (H, W, 3|4) uint8 frame (alpha dropped)."""
-    return Image.fromarray(np.ascontiguousarray(frame[..., :3]))
+def _image(frame: np.ndarray, alpha: bool = False) -> Image.Image:
+    """A Pillow image of an (H, W, 3|4) uint8 frame: RGB (alpha dropped), or RGBA if
+    `alpha` (straight alpha; an RGB frame is made opaque)."""
+    if not alpha:
+        return Image.fromarray(np.ascontiguousarray(frame[..., :3]))
+    if frame.shape[2] == 3:
+        frame = np.dstack([frame, np.full(frame.shape[:2], 255, np.uint8)])
+    return Image.fromarray(np.ascontiguousarray(frame))
 
 
 class _LazyFrames(Image.Image):
     """A multi-frame image whose frames are pulled from an iterator as Pillow seeks
     through them, so an animated WebP is encoded without holding every frame."""
 
-    def __init__(self, frames: Iterator[np.ndarray], n: int, first: np.ndarray):
+    def __init__(self, frames: Iterator[np.ndarray], n: int, first: np.ndarray, alpha: bool):
         super().__init__()
-        self._frames, self._n, self._pos = frames, n, -1
-        self._mode, self._size = "RGB", (first.shape[1], first.shape[0])
+        self._frames, self._n, self._pos, self.alpha = frames, n, -1, alpha
+        self._mode, self._size = "RGBA" if alpha else "RGB", (first.shape[1], first.shape[0])
         self.prev = first  # to count frames that differ from the one before
         self.distinct = 0
 
@@ -256,22 +261,25 @@ class _LazyFrames(Image.Image):
         if not np.array_equal(rgb, self.prev):
             self.distinct += 1
         self.prev, self._pos = rgb, frame
-        self.im = _image(rgb).im
+        self.im = _image(rgb, self.alpha).im
 
     def tell(self) -> int:
         return max(self._pos, 0)
 
 
-def write_webp(frames: Iterable[np.ndarray], path: FsPath, *, fps: float, n: int) -> Encoded:
-    """Lossless animated WebP (libwebp stores unchanged regions and repeats cheaply)."""
+def write_webp(
+    frames: Iterable[np.ndarray], path: FsPath, *, fps: float, n: int, alpha: bool = False
+) -> Encoded:
+    """Lossless animated WebP (libwebp stores unchanged regions and repeats cheaply);
+    alpha: keep the frames' alpha channel."""
     it = iter(frames)
     first = next(it)
     ms = np.diff(boundaries(n, fps, 1000)).tolist()
-    head = _image(first)
+    head = _image(first, alpha)
     if n == 1:
         head.save(path, format="WEBP", lossless=True, method=4)
         return Encoded(1, ms[0] / 1000)
-    rest = _LazyFrames(it, n - 1, first)
+    rest = _LazyFrames(it, n - 1, first, alpha)
     head.save(
         path,
         format="WEBP",
@@ -287,8 +295,9 @@ def write_webp(frames: Iterable[np.ndarray], path: FsPath, *, fps: float, n: int
     return Encoded(1 + rest.distinct, float(sum(ms)) / 1000)
 
 
-def write_png(frame: np.ndarray, path: FsPath) -> Encoded:
-    _image(frame).save(path, format="PNG", optimize=True)
+def write_png(frame: np.ndarray, path: FsPath, *, alpha: bool = False) -> Encoded:
+    """A PNG still; alpha: keep the frame's alpha channel."""
+    _image(frame, alpha).save(path, format="PNG", optimize=True)
     return Encoded(1, 0.0)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from optviz.i18n import text
 from optviz.render.scene2d import LINE_WIDTH, style_axes, to_pixels
 from optviz.render.theme import Theme
 from optviz.render.timeline import Track
@@ -38,6 +39,7 @@ class LossScene:
         theme: Theme,
         fontsize: float,
         step_label: str,
+        lang: str = "en",
     ):
         ax = fig.add_axes(rect)
         self.ax, self.tracks = ax, tracks
@@ -49,7 +51,7 @@ class LossScene:
         ax.set_ylim(lo, hi)
         ax.set_autoscale_on(False)
         ax.set_xlabel(step_label)
-        ax.set_title("loss", color=theme.text, fontsize=fontsize, loc="left", pad=4)
+        ax.set_title(text("loss", lang), color=theme.text, fontsize=fontsize, loc="left", pad=4)
         ax.grid(True, color=theme.muted, alpha=0.3, lw=0.8)
         self.steps = np.arange(n_steps, dtype=np.float64)
         self.lines: list[Line2D] = []

@@ -7,6 +7,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from optviz.i18n import text
 from optviz.render.landscape import Landscape
 from optviz.render.theme import Theme
 from optviz.render.timeline import Track
@@ -75,6 +76,7 @@ class ContourScene:
         tracks: list[Track],
         theme: Theme,
         fontsize: float,
+        lang: str = "en",
     ):
         ax = fig.add_axes(rect)
         self.ax, self.tracks = ax, tracks
@@ -104,8 +106,8 @@ class ContourScene:
         ax.set_ylim(y0, y1)
         ax.set_autoscale_on(False)
         ax.set_aspect("equal", adjustable="box", anchor="C")
-        ax.set_xlabel("x")
-        ax.set_ylabel("y", rotation=0, labelpad=10)
+        ax.set_xlabel(text("x", lang))
+        ax.set_ylabel(text("y", lang), rotation=0, labelpad=10)
         self.lines: list[Line2D] = []
         self.heads: list[Line2D] = []
         for t in tracks:

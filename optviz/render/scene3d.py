@@ -12,6 +12,7 @@ from matplotlib.ticker import EngFormatter, MaxNLocator
 from mpl_toolkits.mplot3d import Axes3D, proj3d
 from mpl_toolkits.mplot3d.art3d import Line3D
 
+from optviz.i18n import text
 from optviz.render.landscape import Landscape
 from optviz.render.scene2d import HEAD_SIZE, LINE_WIDTH, mark_known_points
 from optviz.render.theme import Theme
@@ -47,6 +48,7 @@ class SurfaceScene:
         tracks: list[Track],
         theme: Theme,
         fontsize: float,
+        lang: str = "en",
     ):
         ax: Axes3D = fig.add_axes(rect, projection="3d")
         self.ax, self.tracks = ax, tracks
@@ -96,8 +98,8 @@ class SurfaceScene:
         elev, azim = surface.view
         ax.view_init(elev=elev, azim=azim)
         ax.set_box_aspect(None, zoom=1.05)
-        ax.set_xlabel("x", labelpad=-6)
-        ax.set_ylabel("y", labelpad=-6)
+        ax.set_xlabel(text("x", lang), labelpad=-6)
+        ax.set_ylabel(text("y", lang), labelpad=-6)
         ax.set_zlabel("")
         ax.tick_params(axis="x", pad=-3)
         ax.tick_params(axis="y", pad=-3)

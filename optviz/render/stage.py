@@ -8,12 +8,14 @@ no full redraw per frame.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import to_hex
+from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from optviz.render.counter import Counter
+from optviz.render.fonts import missing_from_base
 from optviz.render.landscape import sample
 from optviz.render.losspanel import LossScene
 from optviz.render.scene2d import ContourScene
@@ -22,8 +24,8 @@ from optviz.render.theme import Theme
 from optviz.render.timeline import Track
 from optviz.surfaces.base import Surface
 
-DPI = 100
-PT = DPI / 72.0  # pixels per point
+DPI = 100  # the default: 12 pt text is 16.7 px tall; a larger dpi draws everything larger
+DPI_RANGE = (50.0, 600.0)
 GRID_2D, GRID_3D = 300, 70  # samples per side for contours and for the surface mesh
 
 
@@ -48,85 +50,111 @@ class Stage:
         title: str | None,
         loss_panel: bool,
         step_label: str,
+        lang: str = "en",
+        fonts: list[str] | None = None,
+        transparent: bool = False,
+        dpi: float = DPI,
     ):
-        W, H = size
-        self.size, self.theme, self.step_label = (W, H), theme, step_label
-        fig = Figure(figsize=(W / DPI, H / DPI), dpi=DPI, facecolor=theme.background)
-        if FigureCanvasAgg(fig).get_width_height() != (W, H):  # float rounding: nudge up
-            fig.set_size_inches((W + 0.25) / DPI, (H + 0.25) / DPI)
-        self.fig, self.canvas = fig, fig.canvas
-        renderer = self.canvas.get_renderer()
-        fs = base_fontsize((W, H))
-        pad = 0.6 * fs * PT
+        """fonts: the font.family list every text of the figure is made with (None:
+        matplotlib's default). transparent: the figure's background (outside the
+        panels) gets alpha 0. dpi: pixels per inch; the size stays `size` pixels,
+        text and lines scale with dpi."""
+        # Text artists take their font from rcParams when they are made, and all of
+        # them (tick labels included) are made by the end of __init__.
+        with rc_context({"font.family": fonts} if fonts else {}):
+            W, H = size
+            self.size, self.theme, self.step_label = (W, H), theme, step_label
+            self.lang, self.transparent, self.dpi = lang, transparent, float(dpi)
+            face = (*to_rgb(theme.background), 0.0) if transparent else theme.background
+            fig = Figure(figsize=(W / dpi, H / dpi), dpi=dpi, facecolor=face)
+            if FigureCanvasAgg(fig).get_width_height() != (W, H):  # float rounding: nudge up
+                fig.set_size_inches((W + 0.25) / dpi, (H + 0.25) / dpi)
+            self.fig, self.canvas = fig, fig.canvas
+            renderer = self.canvas.get_renderer()
+            fs = base_fontsize((W, H))
+            pt = dpi / 72.0  # pixels per point
+            pad = 0.6 * fs * pt
 
-        # Top band: title on the left, step counter on the right.
-        top = 1.9 * fs * PT
-        ytxt = (H - 0.4 * fs * PT) / H
-        if title:
-            fig.text(
-                pad / W,
-                ytxt,
-                title,
-                ha="left",
-                va="top",
-                fontsize=fs + 2,
-                color=theme.text,
-                fontweight="bold",
+            # Top band: title on the left, step counter on the right.
+            top = 1.9 * fs * pt
+            ytxt = (H - 0.4 * fs * pt) / H
+            if title:
+                fig.text(
+                    pad / W,
+                    ytxt,
+                    title,
+                    ha="left",
+                    va="top",
+                    fontsize=fs + 2,
+                    color=theme.text,
+                    # the Japanese font has no bold: keep one weight within the title
+                    fontweight="normal" if lang == "ja" or missing_from_base([title]) else "bold",
+                )
+            self.counter = Counter(
+                fig,
+                W - pad,
+                0.4 * fs * pt,
+                top,
+                step_label,
+                n_steps - 1,
+                fs + 1,
+                theme.text,
+                theme.background,
+                label_family=["monospace", *(fonts or [])],
+                transparent=transparent,
             )
-        self.counter = Counter(
-            fig,
-            W - pad,
-            0.4 * fs * PT,
-            top,
-            step_label,
-            n_steps - 1,
-            fs + 1,
-            theme.text,
-            theme.background,
-        )
 
-        kinds = {"2d": ["2d"], "3d": ["3d"], "both": ["2d", "3d"]}[view]
-        if loss_panel:
-            kinds.append("loss")
-        legend, right = self._legend(tracks, fs, len(kinds), (W, H), top, pad, renderer)
-        lw_px = legend.get_window_extent(renderer).width if right else 0.0
-        bottom = pad if right else legend.get_window_extent(renderer).height + pad
-        x0, x1 = 0.0, W - (lw_px + 2 * pad if right else 0.0)
-        y0, y1 = bottom, H - top
-        if right:
-            legend.set_bbox_to_anchor((x1 / W, 0.5), transform=fig.transFigure)
+            kinds = {"2d": ["2d"], "3d": ["3d"], "both": ["2d", "3d"]}[view]
+            if loss_panel:
+                kinds.append("loss")
+            # Beside a lone contour panel if it fits; a 3-D box spills past its
+            # axes (the z ticks), so there and with several panels: below.
+            beside = kinds == ["2d"]
+            legend, right = self._legend(tracks, fs, beside, (W, H), top, pad, renderer)
+            lw_px = legend.get_window_extent(renderer).width if right else 0.0
+            bottom = pad if right else legend.get_window_extent(renderer).height + pad
+            x0, x1 = 0.0, W - (lw_px + 2 * pad if right else 0.0)
+            y0, y1 = bottom, H - top
+            if right:
+                legend.set_bbox_to_anchor(((W - pad) / W, 0.5), transform=fig.transFigure)
 
-        self.scenes = []
-        land2 = sample(surface, GRID_2D, theme) if "2d" in kinds else None
-        land3 = sample(surface, GRID_3D, theme) if "3d" in kinds else None
-        weights = {"2d": 1.0, "3d": 1.15, "loss": 0.9}
-        total = sum(weights[k] for k in kinds)
-        left = x0
-        for kind in kinds:
-            w = (x1 - x0) * weights[kind] / total
-            if kind == "3d":
-                inset = 2.5 * fs * PT if left > x0 else 0.0  # room for the z tick labels
-                rect = (left + inset, y0, w - inset, y1 - y0)
-                scene = SurfaceScene(fig, _frac(rect, W, H), surface, land3, tracks, theme, fs)
-            else:
-                ml, mb = 3.6 * fs * PT, 2.6 * fs * PT
-                mt = (1.6 if kind == "loss" else 0.3) * fs * PT  # the loss panel's title
-                rect = (left + ml, y0 + mb, w - ml - pad, y1 - y0 - mb - mt)
-                if kind == "2d":
-                    scene = ContourScene(fig, _frac(rect, W, H), surface, land2, tracks, theme, fs)
-                else:
-                    scene = LossScene(
-                        fig, _frac(rect, W, H), tracks, n_steps, theme, fs, step_label
+            self.scenes = []
+            land2 = sample(surface, GRID_2D, theme) if "2d" in kinds else None
+            land3 = sample(surface, GRID_3D, theme) if "3d" in kinds else None
+            weights = {"2d": 1.0, "3d": 1.15, "loss": 0.9}
+            total = sum(weights[k] for k in kinds)
+            left = x0
+            for kind in kinds:
+                w = (x1 - x0) * weights[kind] / total
+                if kind == "3d":
+                    inset = 2.5 * fs * pt if left > x0 else 0.0  # room for the z tick labels
+                    rect = (left + inset, y0, w - inset, y1 - y0)
+                    scene = SurfaceScene(
+                        fig, _frac(rect, W, H), surface, land3, tracks, theme, fs, lang
                     )
-            self.scenes.append(scene)
-            left += w
+                    if transparent:  # the 3-D box's surroundings are figure background
+                        scene.ax.patch.set_alpha(0.0)
+                else:
+                    ml, mb = 3.6 * fs * pt, 2.6 * fs * pt
+                    mt = (1.6 if kind == "loss" else 0.3) * fs * pt  # the loss panel's title
+                    rect = (left + ml, y0 + mb, w - ml - pad, y1 - y0 - mb - mt)
+                    if kind == "2d":
+                        scene = ContourScene(
+                            fig, _frac(rect, W, H), surface, land2, tracks, theme, fs, lang
+                        )
+                    else:
+                        scene = LossScene(
+                            fig, _frac(rect, W, H), tracks, n_steps, theme, fs, step_label, lang
+                        )
+                self.scenes.append(scene)
+                left += w
 
-        self.canvas.draw()  # everything static, once; animated artists are skipped
-        self.background = self.canvas.copy_from_bbox(fig.bbox)
-        self.counter.capture(self.canvas, self.background)
+            self.canvas.draw()  # everything static, once; animated artists are skipped
+            self.background = self.canvas.copy_from_bbox(fig.bbox)
+            self.counter.capture(self.canvas, self.background)
 
-    def _legend(self, tracks, fs, n_panels, size, top, pad, renderer):
-        """A legend that fits: beside a single panel if there is room, else below."""
+    def _legend(self, tracks, fs, beside, size, top, pad, renderer):
+        """A legend that fits: beside the panel if allowed and there is room, else below."""
         W, H = size
         handles = [
             Line2D([], [], color=t.color, lw=3, marker="o", ms=8, mec=self.theme.head_edge)
@@ -142,7 +170,7 @@ class Stage:
             handletextpad=0.5,
             borderaxespad=0.2,
         )
-        if n_panels == 1:
+        if beside:
             leg = self.fig.legend(handles, labels, loc="center right", ncols=1, **style)
             width = leg.get_window_extent(renderer).width
             if width + 2 * pad <= W - (H - top) * 1.05:
@@ -168,8 +196,9 @@ class Stage:
         return self.scenes[0].tracks if self.scenes else []
 
     def frame(self, step: int) -> np.ndarray:
-        """The (H, W, 4) uint8 RGBA picture at `step`, opaque (a fresh array the caller
-        may keep; the encoders take RGB or RGBA)."""
+        """The (H, W, 4) uint8 RGBA picture at `step` (a fresh array the caller may keep;
+        the encoders take RGB or RGBA). Opaque unless the stage is transparent; alpha is
+        straight (not premultiplied), as PNG and WebP store it."""
         self.canvas.restore_region(self.background)
         renderer = self.canvas.get_renderer()
         for scene in self.scenes:

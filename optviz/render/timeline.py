@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optviz.errors import OptvizError
+from optviz.i18n import path_label
 from optviz.paths import Path
 
 
@@ -47,8 +48,9 @@ class Track:
         return self.xy[min(step, self.last)]
 
 
-def make_track(path: Path) -> Track:
-    """Check a `Path`'s shapes and freeze it at its last finite point."""
+def make_track(path: Path, lang: str = "en") -> Track:
+    """Check a `Path`'s shapes and freeze it at its last finite point; its legend
+    text in `lang`."""
     xy = np.asarray(path.xy, dtype=np.float64)
     loss = np.asarray(path.loss, dtype=np.float64)
     if xy.ndim != 2 or xy.shape[1] != 2 or xy.shape[0] < 1:
@@ -66,4 +68,4 @@ def make_track(path: Path) -> Track:
         xy = xy.copy()
         xy[last + 1 :] = xy[last]
     loss = np.where(np.isfinite(loss), loss, np.nan)
-    return Track(path.legend_label, path.color, xy, loss, last)
+    return Track(path_label(path.label, lang, path.diverged_at), path.color, xy, loss, last)
