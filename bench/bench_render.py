@@ -1,7 +1,7 @@
 """optviz's renderer against the usual FuncAnimation + PillowWriter recipe.
 
-Same picture both ways: six optimizer paths (3000 steps each, synthetic but shaped
-like the classic race) on Beale's function, 600x450 px, 150 frames, filled log
+Same picture both ways: the six classic optimizers' paths (3000 steps each, from
+optviz.trajectories) on Beale's function, 600x450 px, 150 frames, filled log
 contours, minimum marked, legend, step counter. Prints wall time and file size of
 each, and the ratios; times are medians of three runs.
 
@@ -16,53 +16,26 @@ import tempfile
 import time
 from pathlib import Path as FsPath
 
-import jax.numpy as jnp
 import numpy as np
 from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+import optviz as optviz_api
+from optviz import surfaces
 from optviz.paths import Path
 from optviz.render import render
-from optviz.surfaces.base import Levels, Minimum, Surface
+from optviz.surfaces.base import Surface
 
 SIZE, FRAMES, FPS, STEPS = (600, 450), 150, 30, 3000
-NAMES = ("SGD", "Momentum", "NAG", "Adagrad", "Adadelta", "RMSProp")
-COLORS = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628")
+OPTIMIZERS = ("sgd", "momentum", "nag", "adagrad", "adadelta", "rmsprop")
 
 
-def beale_np(x, y):
-    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
-
-
-def beale() -> Surface:
-    def fn(p):
-        return beale_np(p[0], p[1])
-
-    return Surface(
-        name="beale",
-        fn=fn,
-        domain=((-4.5, 4.5), (-4.5, 4.5)),
-        minima=(Minimum((3.0, 0.5), 0.0),),
-        starts=((2.0, 1.7),),
-        description="Beale",
-        reference="Beale 1958",
-        formula="",
-        levels=Levels("log", 35),
-        view=(30.0, -130.0),
-    )
-
-
-def race() -> list[Path]:
-    """Six paths from (2, 1.7) curling into the minimum at different rates."""
-    t = np.linspace(0.0, 1.0, STEPS)
-    paths = []
-    for i, (name, color) in enumerate(zip(NAMES, COLORS, strict=True)):
-        s = 1.0 - np.exp(-(1.5 + 1.2 * i) * t)
-        swing = (i - 2.5) * 0.5 * np.sin(np.pi * s) * (1.0 - s)
-        xy = np.column_stack([2.0 + s + 0.8 * swing, 1.7 - 1.2 * s + 1.5 * swing])
-        paths.append(Path(name, color, xy, beale_np(xy[:, 0], xy[:, 1])))
-    return paths
+def race() -> tuple[Surface, list[Path]]:
+    """The six classic optimizers on Beale from its default start, with the registry's
+    default hyperparameters: real trajectories, computed once and drawn both ways."""
+    result = optviz_api.trajectories(list(OPTIMIZERS), "beale", steps=STEPS - 1)
+    return surfaces.get("beale"), result.paths()
 
 
 def baseline(surface: Surface, paths: list[Path], out: FsPath) -> None:
@@ -112,8 +85,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--keep", type=FsPath, default=None, help="folder to keep the GIFs in")
     args = ap.parse_args()
-    surface, paths = beale(), race()
-    jnp.zeros(1).block_until_ready()  # JAX start-up is not the renderer's cost
+    surface, paths = race()  # JAX start-up and the trajectories are not the renderer's cost
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or FsPath(tmp)
         folder.mkdir(parents=True, exist_ok=True)

@@ -134,5 +134,5 @@ LONG_VALLEY = Surface(
     "pseudo-Huber loss, Hartley & Zisserman (2003), Multiple View Geometry, App. 6.8",
     formula="5 y^2 + 0.5 (sqrt(1 + (x - 4)^2) - 1)",
     levels=Levels(kind="log", n=30, vmin=1e-2, vmax=3e1),
-    view=(45.0, -100.0),
+    view=(30.0, -60.0),
 )

@@ -1,0 +1,44 @@
+"""`optviz gallery`: regenerate the gallery animations from their spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from optviz.cli.app import app, user_errors
+from optviz.errors import OptvizError, UnknownNameError
+
+
+@app.command("gallery")
+@user_errors
+def gallery_command(
+    out: Annotated[Path, typer.Option(help="Folder to write the GIFs into.")] = Path("gallery"),
+    only: Annotated[str | None, typer.Option(help="Render only this animation.")] = None,
+    spec: Annotated[Path, typer.Option(help="The gallery spec.")] = Path("gallery/gallery.toml"),
+    commands: Annotated[
+        bool, typer.Option(help="Print each animation's `optviz animate` command instead.")
+    ] = False,
+) -> None:
+    """Render every animation of the gallery spec (the same bytes every time)."""
+    from optviz import gallery
+
+    entries = gallery.load(spec)
+    if only is not None:
+        entries = [e for e in entries if e.name == only]
+        if not entries:
+            raise UnknownNameError("animation", only, [e.name for e in gallery.load(spec)])
+    if commands:
+        for entry in entries:
+            typer.echo(gallery.command_for(entry))
+        return
+    if not out.is_dir():
+        raise OptvizError(f"--out {out} is not a folder")
+    for entry in entries:
+        info = gallery.render_entry(entry, out)
+        typer.echo(f"wrote {info.path}: {info.n_frames} frames, {info.bytes / 1024:.0f} KiB")
+    if only is None:
+        readme = out / "README.md"
+        readme.write_text(gallery.readme_text(entries), encoding="utf-8")
+        typer.echo(f"wrote {readme}")
