@@ -163,7 +163,7 @@ def readme_text(entries: list[Entry]) -> str:
         "`optviz gallery` (run from the repository root); the same spec always gives",
         "the same bytes, and the tests check that these files are current.\n",
         "The GIFs may be used freely in lectures and slides (MIT licence, see the",
-        "project README); \"made with optviz\" is welcome but not required.\n",
+        'project README); "made with optviz" is welcome but not required.\n',
     ]
     for e in entries:
         parts += [
