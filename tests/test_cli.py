@@ -155,3 +155,23 @@ def test_help_does_not_import_jax_or_matplotlib():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+# reading the mp4 back starts ffmpeg in a subprocess, which JAX warns about
+@pytest.mark.filterwarnings(r"ignore:os\.fork\(\) was called:RuntimeWarning")
+def test_mp4_is_written_deterministically_and_reads_back(tmp_path):
+    pytest.importorskip("imageio_ffmpeg")  # the optional mp4 extra (in the test extra)
+    import imageio
+
+    a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    for out in (a, b):
+        result = run("animate", "sgd,adam", "beale", "--out", str(out), "--frames", "12", "-q")
+        assert result.exit_code == 0, result.output
+    assert a.read_bytes() == b.read_bytes()
+    reader = imageio.get_reader(a)
+    try:
+        assert reader.count_frames() == 12
+        assert tuple(reader.get_meta_data()["size"]) == (640, 480)
+    finally:
+        reader.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "b.mp4"]  # no temp files

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -40,7 +41,8 @@ def atomic_output(out: str | os.PathLike) -> Iterator[FsPath]:
     On failure the temporary file is removed and an existing `out` is left untouched.
     """
     out = FsPath(out)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent or ".")
+    # keep the real extension last: encoders (ffmpeg) pick the container from it
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".part{out.suffix}", dir=out.parent)
     os.close(fd)
     tmp_path = FsPath(tmp)
     try:
@@ -321,25 +323,29 @@ def write_mp4(frames: Iterable[np.ndarray], path: FsPath, *, fps: float) -> Enco
     import imageio.v2 as iio
 
     n = 0
-    writer = iio.get_writer(
-        path,
-        format="FFMPEG",
-        mode="I",
-        fps=fps,
-        codec="libx264",
-        pixelformat="yuv420p",
-        macro_block_size=2,
-        quality=8,
-        ffmpeg_log_level="error",
-        output_params=["-f", "mp4", "-map_metadata", "-1", "-fflags", "+bitexact"],
-    )
-    try:
-        for rgb in frames:
-            h, w = rgb.shape[:2]
-            if h % 2 or w % 2:  # yuv420p needs even sides: repeat the last row/column
-                rgb = np.pad(rgb, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
-            writer.append_data(np.ascontiguousarray(rgb[..., :3]))
-            n += 1
-    finally:
-        writer.close()
+    with warnings.catch_warnings():
+        # imageio-ffmpeg starts ffmpeg with subprocess (fork + exec at once, no
+        # Python in the child); JAX warns about any fork once it is loaded.
+        warnings.filterwarnings("ignore", r"os\.fork\(\) was called", RuntimeWarning)
+        writer = iio.get_writer(
+            path,
+            format="FFMPEG",
+            mode="I",
+            fps=fps,
+            codec="libx264",
+            pixelformat="yuv420p",
+            macro_block_size=2,
+            quality=8,
+            ffmpeg_log_level="error",
+            output_params=["-f", "mp4", "-map_metadata", "-1", "-fflags", "+bitexact"],
+        )
+        try:
+            for rgb in frames:
+                h, w = rgb.shape[:2]
+                if h % 2 or w % 2:  # yuv420p needs even sides: repeat the last row/column
+                    rgb = np.pad(rgb, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+                writer.append_data(np.ascontiguousarray(rgb[..., :3]))
+                n += 1
+        finally:
+            writer.close()
     return Encoded(n, n / fps)
