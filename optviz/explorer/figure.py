@@ -25,7 +25,7 @@ from PIL import Image
 from optviz.paths import Path
 from optviz.render.landscape import sample
 from optviz.render.losspanel import loss_limits
-from optviz.render.scene2d import mark_known_points, style_axes
+from optviz.render.scene2d import draw_contours, style_axes
 from optviz.render.theme import Theme, get_theme
 from optviz.render.timeline import Track, make_track
 from optviz.surfaces.base import Surface
@@ -140,33 +140,7 @@ class PathFigure:
         ax, t, surface = self.ax, self.theme, self.surface
         land = sample(surface, GRID, t)
         style_axes(ax, t, FONT)
-        ax.contourf(
-            land.X,
-            land.Y,
-            land.offset,
-            levels=land.levels,
-            cmap=land.cmap,
-            norm=land.norm,
-            extend="both",
-            antialiased=False,
-        )
-        ax.contour(
-            land.X,
-            land.Y,
-            land.offset,
-            levels=land.levels,
-            colors=t.muted,
-            linewidths=0.6,
-            alpha=t.contour_alpha,
-        )
-        mark_known_points(ax, surface, t)
-        (x0, x1), (y0, y1) = surface.domain
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
-        ax.set_autoscale_on(False)
-        ax.set_aspect("equal", adjustable="box", anchor="C")
-        ax.set_xlabel("x")
-        ax.set_ylabel("y", rotation=0, labelpad=8)
+        draw_contours(ax, surface, land, t)
 
     def _add(self, ax, **style) -> Line2D:
         style.setdefault("zorder", 7)

@@ -29,6 +29,64 @@ def style_axes(ax: Axes, theme: Theme, fontsize: float) -> None:
     ax.yaxis.label.set_fontsize(fontsize)
 
 
+def line_style(color: str) -> dict:
+    """How a path's line is drawn, in every view."""
+    return dict(
+        color=color,
+        lw=LINE_WIDTH,
+        solid_capstyle="round",
+        solid_joinstyle="round",
+        animated=True,
+        zorder=7,
+    )
+
+
+def head_style(color: str, theme: Theme) -> dict:
+    """How a path's head (the ball) is drawn, in every view."""
+    return dict(
+        ls="none",
+        marker="o",
+        ms=HEAD_SIZE,
+        mfc=color,
+        mec=theme.head_edge,
+        mew=1.5,
+        animated=True,
+        zorder=8,
+    )
+
+
+def draw_contours(ax: Axes, surface: Surface, land, theme: Theme, lang: str = "en") -> None:
+    """The static 2-D picture of a surface: filled and line contours, known points,
+    the domain as fixed limits at equal aspect, axis labels."""
+    ax.contourf(
+        land.X,
+        land.Y,
+        land.offset,
+        levels=land.levels,
+        cmap=land.cmap,
+        norm=land.norm,
+        extend="both",
+        antialiased=False,
+    )
+    ax.contour(
+        land.X,
+        land.Y,
+        land.offset,
+        levels=land.levels,
+        colors=theme.muted,
+        linewidths=0.7,
+        alpha=theme.contour_alpha,
+    )
+    mark_known_points(ax, surface, theme)
+    (x0, x1), (y0, y1) = surface.domain
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_autoscale_on(False)
+    ax.set_aspect("equal", adjustable="box", anchor="C")
+    ax.set_xlabel(text("x", lang))
+    ax.set_ylabel(text("y", lang), rotation=0, labelpad=10)
+
+
 def mark_known_points(ax: Axes, surface: Surface, theme: Theme, z=None) -> None:
     """Stars on known minima, crosses on known saddles (z given: on a 3-D axes)."""
     for m in surface.minima:
@@ -81,58 +139,12 @@ class ContourScene:
         ax = fig.add_axes(rect)
         self.ax, self.tracks = ax, tracks
         style_axes(ax, theme, fontsize)
-        ax.contourf(
-            land.X,
-            land.Y,
-            land.offset,
-            levels=land.levels,
-            cmap=land.cmap,
-            norm=land.norm,
-            extend="both",
-            antialiased=False,
-        )
-        ax.contour(
-            land.X,
-            land.Y,
-            land.offset,
-            levels=land.levels,
-            colors=theme.muted,
-            linewidths=0.7,
-            alpha=theme.contour_alpha,
-        )
-        mark_known_points(ax, surface, theme)
-        (x0, x1), (y0, y1) = surface.domain
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
-        ax.set_autoscale_on(False)
-        ax.set_aspect("equal", adjustable="box", anchor="C")
-        ax.set_xlabel(text("x", lang))
-        ax.set_ylabel(text("y", lang), rotation=0, labelpad=10)
+        draw_contours(ax, surface, land, theme, lang)
         self.lines: list[Line2D] = []
         self.heads: list[Line2D] = []
         for t in tracks:
-            line = Line2D(
-                [],
-                [],
-                color=t.color,
-                lw=LINE_WIDTH,
-                solid_capstyle="round",
-                solid_joinstyle="round",
-                animated=True,
-                zorder=7,
-            )
-            head = Line2D(
-                [],
-                [],
-                ls="none",
-                marker="o",
-                ms=HEAD_SIZE,
-                mfc=t.color,
-                mec=theme.head_edge,
-                mew=1.5,
-                animated=True,
-                zorder=8,
-            )
+            line = Line2D([], [], **line_style(t.color))
+            head = Line2D([], [], **head_style(t.color, theme))
             ax.add_line(line)
             ax.add_line(head)
             self.lines.append(line)

@@ -14,7 +14,7 @@ from mpl_toolkits.mplot3d.art3d import Line3D
 
 from optviz.i18n import text
 from optviz.render.landscape import Landscape
-from optviz.render.scene2d import HEAD_SIZE, LINE_WIDTH, mark_known_points
+from optviz.render.scene2d import head_style, line_style, mark_known_points
 from optviz.render.theme import Theme
 from optviz.render.timeline import Track
 from optviz.surfaces.base import Surface
@@ -123,29 +123,8 @@ class SurfaceScene:
         self.lines: list[Line3D] = []
         self.heads: list[Line3D] = []
         for t in tracks:
-            line = Line3D(
-                [],
-                [],
-                [],
-                color=t.color,
-                lw=LINE_WIDTH,
-                solid_capstyle="round",
-                animated=True,
-                zorder=7,
-            )
-            head = Line3D(
-                [],
-                [],
-                [],
-                ls="none",
-                marker="o",
-                ms=HEAD_SIZE,
-                mfc=t.color,
-                mec=theme.head_edge,
-                mew=1.5,
-                animated=True,
-                zorder=8,
-            )
+            line = Line3D([], [], [], **line_style(t.color))
+            head = Line3D([], [], [], **head_style(t.color, theme))
             ax.add_line(line)
             ax.add_line(head)
             self.lines.append(line)
