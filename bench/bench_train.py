@@ -135,7 +135,7 @@ def cli_wall_time() -> None:
     import typer
     from typer.testing import CliRunner
 
-    from optviz.cli.train import train as train_command
+    from optviz.cli.train_cmds import train as train_command
 
     app = typer.Typer()
     app.command()(train_command)
