@@ -12,9 +12,25 @@ from optviz.cli.parse import parse_hparams, parse_names, parse_point
 
 @app.command("list")
 @user_errors
-def list_command() -> None:
+def list_command(
+    surface: Annotated[
+        str | None, typer.Argument(help="Show the optimizers' defaults on this surface.")
+    ] = None,
+) -> None:
     """List the surfaces and optimizers, with their formulas and defaults."""
     from optviz import optimizers, surfaces
+
+    if surface is not None:
+        surf = surfaces.get(surface)
+        typer.echo(f"{surf.name}: {surf.description}\n  f = {surf.formula}")
+        typer.echo(f"  minima: {', '.join(f'{m.xy} = {m.value:g}' for m in surf.minima) or 'none'}")
+        typer.echo(f"  starts: {', '.join(map(str, surf.starts))}")
+        typer.echo(f"  reference: {surf.reference}")
+        typer.echo("\nDefault hyperparameters here (optax names):")
+        for name in optimizers.names():
+            hp = optimizers.spec(name).resolve(surf.name)
+            typer.echo(f"  {name:<10} " + ", ".join(f"{k}={v:g}" for k, v in hp.items()))
+        return
 
     typer.echo("Surfaces:")
     for name in surfaces.names():
@@ -22,7 +38,10 @@ def list_command() -> None:
         (x0, x1), (y0, y1) = s.domain
         typer.echo(f"  {name:<16} {s.description}")
         typer.echo(f"  {'':<16} f = {s.formula};  [{x0:g}, {x1:g}] x [{y0:g}, {y1:g}]")
-    typer.echo("\nOptimizers (hyperparameters in optax's names; lr = learning_rate):")
+    typer.echo(
+        "\nOptimizers (hyperparameters in optax's names; lr = learning_rate; "
+        "defaults shown are Beale's, see 'optviz list SURFACE'):"
+    )
     for name in optimizers.names():
         spec = optimizers.spec(name)
         hp = ", ".join(f"{k}={v:g}" for k, v in spec.defaults.items())

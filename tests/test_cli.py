@@ -90,6 +90,16 @@ def test_list_shows_every_surface_and_optimizer():
         assert name in result.output
 
 
+def test_list_surface_shows_the_defaults_used_there():
+    from optviz import optimizers
+
+    result = run("list", "long_valley")
+    assert result.exit_code == 0
+    for name in optimizers.names():
+        lr = optimizers.spec(name).resolve("long_valley")["learning_rate"]
+        assert f"{name:<10} learning_rate={lr:g}" in result.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
