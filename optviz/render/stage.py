@@ -136,8 +136,12 @@ class Stage:
                         scene.ax.patch.set_alpha(0.0)
                 else:
                     ml, mb = 3.6 * fs * pt, 2.6 * fs * pt
+                    if kind == "loss" and "3d" in kinds:  # the 3-D box's z ticks spill right
+                        ml += 2.0 * fs * pt
                     mt = (1.6 if kind == "loss" else 0.3) * fs * pt  # the loss panel's title
-                    rect = (left + ml, y0 + mb, w - ml - pad, y1 - y0 - mb - mt)
+                    # the last step's tick label is centred on the loss panel's right edge
+                    mr = (1.2 if kind == "loss" else 0.0) * fs * pt
+                    rect = (left + ml, y0 + mb, w - ml - pad - mr, y1 - y0 - mb - mt)
                     if kind == "2d":
                         scene = ContourScene(
                             fig, _frac(rect, W, H), surface, land2, tracks, theme, fs, lang
