@@ -1,5 +1,7 @@
 """The explorer, driven like a user would: every control changes the paths *and* the
-artists of the figure, and no slider move compiles anything again."""
+artists of the figure, and no slider move compiles anything again. Each test runs with
+the picture on an ipympl canvas (when ipympl is installed) and as an image widget
+(ipympl made unimportable); clicks on the canvas set the start point."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from matplotlib.backend_bases import MouseEvent
 from PIL import Image
 
 import optviz
@@ -21,9 +24,31 @@ STEPS, MAX_STEPS = 120, 300
 SIZE = (640, 320)
 
 
-@pytest.fixture
-def ex():
+def without_ipympl(monkeypatch):
+    for name in ("ipympl", "ipympl.backend_nbagg"):
+        monkeypatch.setitem(sys.modules, name, None)  # makes `import ipympl` fail
+
+
+def explore():
     return optviz.explore("beale", NAMES, steps=STEPS, max_steps=MAX_STEPS, size=SIZE)
+
+
+@pytest.fixture(params=["ipympl", "image"])
+def ex(request, monkeypatch):
+    if request.param == "ipympl":
+        pytest.importorskip("ipympl")
+    else:
+        without_ipympl(monkeypatch)
+    explorer = explore()
+    assert explorer.interactive == (request.param == "ipympl")
+    return explorer
+
+
+@pytest.fixture
+def live():
+    """An explorer on an ipympl canvas."""
+    pytest.importorskip("ipympl")
+    return explore()
 
 
 def idx(ex, name):
@@ -35,8 +60,31 @@ def line_xy(ex, name):
 
 
 def picture(ex):
+    """What the user sees: the image widget's PNG, or the pixels of the ipympl canvas
+    (which sends them to the front end itself)."""
+    if ex.image is None:
+        return np.asarray(ex.canvas.buffer_rgba())[..., :3].copy()
     with Image.open(io.BytesIO(ex.image.value)) as img:
         return np.asarray(img.convert("RGB"))
+
+
+def press(ex, x, y, *, ax=None, button=1):
+    """A mouse press on the canvas at data point (x, y) of `ax` (the contour axes)."""
+    px, py = (ex.view.ax if ax is None else ax).transData.transform((x, y))
+    return press_at(ex, px, py, button=button)
+
+
+def press_at(ex, px, py, *, button=1):
+    event = MouseEvent("button_press_event", ex.canvas, px, py, button=button)
+    ex.canvas.callbacks.process("button_press_event", event)
+    return event
+
+
+def pixel(ex):
+    """One pixel of the contour axes, in data units (the coarser of x and y)."""
+    (x0, x1), (y0, y1) = ex.view.ax.get_xlim(), ex.view.ax.get_ylim()
+    width, height = ex.view.ax.bbox.size
+    return max((x1 - x0) / width, (y1 - y0) / height)
 
 
 def test_missing_ipywidgets_is_a_user_error(monkeypatch):
@@ -187,3 +235,90 @@ def test_bad_arguments_are_user_errors():
         optviz.explore("beale", steps=5000, max_steps=1000)
     with pytest.raises(OptvizError, match="unknown optimizer"):
         optviz.explore("beale", ["adamm"])
+
+
+def test_without_ipympl_the_picture_is_an_image_widget(monkeypatch):
+    import ipywidgets as W
+
+    without_ipympl(monkeypatch)
+    ex = explore()
+    assert not ex.interactive and ex.canvas is None
+    assert isinstance(ex.image, W.Image) and ex.widget.children[0] is ex.image
+    assert picture(ex).shape == (SIZE[1], SIZE[0], 3)
+    ex.click(1.0, -1.0)  # the method still works; only clicks on the picture are missing
+    np.testing.assert_allclose(ex.result.starts, [[1.0, -1.0]])
+
+
+def test_with_ipympl_the_picture_is_a_canvas_widget(live):
+    from ipympl.backend_nbagg import Canvas
+
+    assert live.interactive and live.image is None
+    assert isinstance(live.canvas, Canvas) and live.canvas.figure is live.figure
+    assert live.widget.children[0] is live.canvas
+    assert not live.canvas.toolbar_visible and not live.canvas.header_visible
+    # a full redraw asked by the front end (on display, resize, ...) keeps the paths
+    before = picture(live)
+    live.canvas._handle_message(live.canvas, {"type": "draw"}, [])
+    np.testing.assert_array_equal(picture(live), before)
+    live.step_slider.value = 10  # then the blitted updates go on from there
+    assert not np.array_equal(picture(live), before)
+
+
+def test_a_click_on_the_contours_sets_the_start(live):
+    traces, computed = engine.trace_count, live.cache.computed
+    first, pic = line_xy(live, "adam")[0].copy(), picture(live)
+    target = (1.2345, -0.6789)
+    press(live, *target)
+    tol = pixel(live)
+    assert live.start == pytest.approx(target, abs=tol)
+    assert (live.start_x.value, live.start_y.value) == live.start
+    np.testing.assert_allclose(live.result.starts, [live.start], atol=1e-6)
+    np.testing.assert_allclose(live.result.starts, [target], atol=tol)
+    for name in NAMES:
+        np.testing.assert_allclose(line_xy(live, name)[0], live.start, atol=1e-6)
+    assert not np.allclose(line_xy(live, "adam")[0], first)
+    np.testing.assert_allclose(live.view.start_marker.get_xydata(), [live.start])
+    ref = optviz.trajectory("adam", "beale", start=live.start, steps=STEPS)
+    np.testing.assert_allclose(line_xy(live, "adam"), ref, rtol=1e-5, atol=1e-6)
+    assert engine.trace_count == traces  # no recompilation
+    assert live.cache.computed == computed + len(NAMES)  # one recompute, not two
+    assert not np.array_equal(picture(live), pic)
+
+
+def test_a_click_from_the_browser_goes_through_the_canvas(live):
+    # what ipympl's front end sends: canvas pixels from the top left, buttons from 0
+    px, py = live.view.ax.transData.transform((-2.0, 2.5))
+    height = live.canvas.get_renderer().height
+    message = {"type": "button_press", "x": px, "y": height - py, "button": 0, "buttons": 1}
+    live.canvas._handle_message(live.canvas, {**message, "modifiers": []}, [])
+    assert live.start == pytest.approx((-2.0, 2.5), abs=pixel(live))
+
+
+def test_clicks_elsewhere_change_nothing(live):
+    start, computed = live.start, live.cache.computed
+    positions = live.result.positions.copy()
+    (x0, x1), (y0, y1) = live.surface.domain
+    loss_ax = live.view.loss_ax
+    event = press(live, *np.mean([loss_ax.get_xlim(), loss_ax.get_ylim()], axis=1), ax=loss_ax)
+    assert event.inaxes is loss_ax  # the loss panel
+    assert press_at(live, 2, 2).inaxes is None  # the figure's margin
+    press(live, (x0 + x1) / 2, (y0 + y1) / 2, button=3)  # a right click
+    assert live.start == start and live.cache.computed == computed
+    np.testing.assert_array_equal(live.result.positions, positions)
+
+
+def test_clicks_follow_the_surface(live):
+    old = live.canvas
+    live.surface_dropdown.value = "rosenbrock"
+    assert live.canvas is not old and live.canvas.figure is live.figure
+    assert live.widget.children[0] is live.canvas
+    assert old.comm is None  # the old canvas widget is closed
+    press(live, -1.0, 2.0)
+    assert live.start == pytest.approx((-1.0, 2.0), abs=pixel(live))
+    np.testing.assert_allclose(line_xy(live, "adam")[0], live.start, atol=1e-6)
+
+
+def test_interactive_false_uses_the_image_widget_even_with_ipympl():
+    pytest.importorskip("ipympl")
+    ex = optviz.explore("bowl", ["sgd"], steps=20, max_steps=40, interactive=False)
+    assert not ex.interactive and ex.image is not None and ex.canvas is None

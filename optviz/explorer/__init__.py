@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from optviz.errors import OptvizError
 
@@ -24,20 +24,16 @@ MISSING = "the explorer needs ipywidgets: pip install 'optviz[notebook]'"
 
 
 def explore(
-    surface: str = "beale",
-    optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
-    *,
-    steps: int = 300,
-    max_steps: int = 1000,
-    start: Sequence[float] | None = None,
-    size: tuple[int, int] = (880, 440),
-    theme: str = "light",
+    surface: str = "beale", optimizers: Sequence[str] = DEFAULT_OPTIMIZERS, **options: Any
 ) -> Explorer:
     """Sliders for each optimizer's learning rate (and its main other hyperparameter),
     the surface, the start point and the step count, over a live picture of the paths.
 
+    options: those of `Explorer` (steps, max_steps, start, size, theme, interactive).
     Paths always run `max_steps` steps (the steps slider's maximum) and are cut to
-    `steps`, so moving any slider reuses the compiled code.
+    `steps`, so moving any slider reuses the compiled code. With ipympl installed a
+    click on the contour plot sets the start point (`interactive=False` turns the
+    clickable canvas off, for frontends without ipympl's extension).
     """
     try:
         importlib.import_module("ipywidgets")
@@ -45,6 +41,4 @@ def explore(
         raise OptvizError(MISSING) from None
     from optviz.explorer.widgets import Explorer
 
-    return Explorer(
-        surface, optimizers, steps=steps, max_steps=max_steps, start=start, size=size, theme=theme
-    )
+    return Explorer(surface, optimizers, **options)

@@ -4,16 +4,19 @@
 line, one ball and one loss curve per optimizer. Updating paths or the shown step
 changes only those artists' data; with ``animated=True`` the landscape is drawn once
 and kept as pixels, and each `draw()` blits the moving artists on top of it (a full
-redraw happens only when the layout changes: the legend, or the loss axis limits).
+redraw happens only when the layout changes: the legend, the loss axis limits, or the
+figure's size in pixels). Every full draw of the canvas, whoever asks for it (an
+interactive canvas's front end, `savefig`), draws the moving artists too.
 
 `Race.plot` uses it unanimated, as an ordinary matplotlib Figure; the explorer uses
-it animated, showing `png()` bytes in an image widget.
+it animated, on an Agg canvas whose `png()` bytes fill an image widget, or on an
+interactive (ipympl) canvas that `draw()` updates through the canvas's `blit`.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -51,6 +54,7 @@ class PathFigure:
 
     lines, heads, loss_lines: optimizer name -> its Line2D on the contour axes
     (`ax`) and the loss axes (`loss_ax`, None without a loss panel).
+    canvas: makes the figure's canvas (any Agg-based canvas class, e.g. ipympl's).
     """
 
     def __init__(
@@ -64,12 +68,13 @@ class PathFigure:
         loss_panel: bool = True,
         animated: bool = True,
         title: str | None = None,
+        canvas: Callable[[Figure], FigureCanvasAgg] = FigureCanvasAgg,
     ):
         self.surface, self.theme, self.animated = surface, get_theme(theme), animated
         t = self.theme
         w, h = size
         self.fig = Figure(figsize=(w / DPI, h / DPI), dpi=DPI, facecolor=t.background)
-        self.canvas = FigureCanvasAgg(self.fig)
+        self.canvas = canvas(self.fig)
         bottom, height = 0.22, 0.66
         if loss_panel:
             ax_rect, loss_rect = (0.06, bottom, 0.44, height), (0.6, bottom, 0.37, height)
@@ -135,6 +140,8 @@ class PathFigure:
         self._legend = None
         self._layout: tuple | None = None  # what the saved background shows
         self._background = None
+        if animated:
+            self.canvas.mpl_connect("draw_event", self._on_draw)
 
     def _draw_landscape(self) -> None:
         ax, t, surface = self.ax, self.theme, self.surface
@@ -232,22 +239,36 @@ class PathFigure:
     def draw(self) -> np.ndarray:
         """Render and return the (H, W, 4) uint8 picture (a view of the canvas buffer).
 
-        Animated: reuses the saved background unless the layout changed."""
+        Animated: reuses the saved background unless the layout changed, then blits
+        (which sends the new pixels to an interactive canvas's front end)."""
         if not self.animated:
             self.canvas.draw()
             return np.asarray(self.canvas.buffer_rgba())
-        layout = (tuple(self._legend[0].items()) if self._legend else (), self._limits())
-        if layout != self._layout:
-            self.canvas.draw()  # everything static; animated artists are skipped
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-            self._layout = layout
+        if self._layout_key() != self._layout:
+            self.canvas.draw()  # static artists, then `_on_draw` adds the moving ones
         else:
             self.canvas.restore_region(self._background)
-        renderer = self.canvas.get_renderer()
+            self._draw_moving(self.canvas.get_renderer())
+            self.canvas.blit(self.fig.bbox)
+        return np.asarray(self.canvas.buffer_rgba())
+
+    def _on_draw(self, event) -> None:
+        """After a full draw (animated artists are skipped by it): keep the static
+        picture as the background, then draw the moving artists on top."""
+        if event.canvas is self.canvas:  # not a `savefig` to another format
+            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+            self._layout = self._layout_key()
+        self._draw_moving(event.renderer)
+
+    def _draw_moving(self, renderer) -> None:
         for artist in self._moving():
             if artist.get_visible():
                 artist.draw(renderer)
-        return np.asarray(self.canvas.buffer_rgba())
+
+    def _layout_key(self) -> tuple:
+        """What decides the static picture: legend, loss axis limits, size in pixels."""
+        labels = tuple(self._legend[0].items()) if self._legend else ()
+        return (labels, self._limits(), tuple(self.fig.bbox.size))
 
     def _limits(self) -> tuple:
         if self.loss_ax is None:

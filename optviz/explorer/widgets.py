@@ -1,4 +1,4 @@
-"""The explorer: ipywidgets controls around a `PathFigure` shown as PNG bytes.
+"""The explorer: ipywidgets controls around a live `PathFigure`.
 
 Every control is an attribute, so code (and tests) can drive it like a user:
 
@@ -11,12 +11,21 @@ Every control is an attribute, so code (and tests) can drive it like a user:
 The picture is a persistent figure: a slider move recomputes the optimizers whose
 inputs changed (no recompilation: see `optviz.explorer.paths`) and updates line data;
 the landscape is redrawn only when the surface changes.
+
+With ipympl installed (the interactive matplotlib backend for Jupyter, in the
+`notebook` extra), the figure is shown on an ipympl canvas widget (`ex.canvas`) and a
+click on the contour plot sets the start point (`Explorer.click`). Without it, the
+figure is shown as PNG bytes in an image widget (`ex.image`) and only the start
+fields set the start point.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
+import math
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -33,8 +42,21 @@ from optviz.explorer.paths import PathCache
 from optviz.render import RenderInfo
 
 
+def ipympl_parts() -> tuple[type, type] | None:
+    """ipympl's canvas widget class and figure manager class, or None without ipympl."""
+    try:
+        module = importlib.import_module("ipympl.backend_nbagg")
+    except ImportError:
+        return None
+    return module.Canvas, module.FigureManager
+
+
 class Explorer:
-    """Interactive paths on one surface; see the module docstring."""
+    """Interactive paths on one surface; see the module docstring.
+
+    interactive: whether the picture is an ipympl canvas (`canvas`) that takes clicks,
+    rather than an image widget (`image`, None when interactive).
+    """
 
     def __init__(
         self,
@@ -46,6 +68,7 @@ class Explorer:
         start: Sequence[float] | None = None,
         size: tuple[int, int] = (880, 440),
         theme: str = "light",
+        interactive: bool | None = None,
     ):
         names = _optimizers.names()
         unknown = [n for n in optimizers if n not in names]
@@ -76,7 +99,13 @@ class Explorer:
         self.file_name = W.Text(value="explorer.gif", description="file", style=controls.STYLE)
         self.save_button = W.Button(description="Save GIF", icon="download")
         self.status = W.Label()
-        self.image = W.Image(format="png")
+        # None: the clickable ipympl canvas where ipympl is installed. False: the
+        # image widget, for frontends without ipympl's extension (a blank widget there).
+        self._ipympl = ipympl_parts() if interactive is not False else None
+        if interactive and self._ipympl is None:
+            raise OptvizError("interactive=True needs ipympl: pip install 'optviz[notebook]'")
+        self.interactive = self._ipympl is not None
+        self.image = None if self.interactive else W.Image(format="png")
         self.view: PathFigure | None = None
         self._result: engine.Trajectories | None = None
         self._set_surface_defaults(surf, start)
@@ -104,7 +133,8 @@ class Explorer:
             ]
         )
         wrap = W.Layout(flex_flow="row wrap")  # the general controls go below when narrow
-        return W.VBox([self.image, W.HBox([W.VBox(rows), general], layout=wrap)])
+        picture = self.canvas if self.interactive else self.image
+        return W.VBox([picture, W.HBox([W.VBox(rows), general], layout=wrap)])
 
     def _connect(self) -> None:
         self.surface_dropdown.observe(self._on_surface, names="value")
@@ -156,6 +186,11 @@ class Explorer:
         """The persistent matplotlib Figure behind the picture."""
         return self.view.fig
 
+    @property
+    def canvas(self):
+        """The ipympl canvas widget showing the figure (None when not interactive)."""
+        return self.view.canvas if self.interactive else None
+
     # -- updates ---------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -192,7 +227,10 @@ class Explorer:
             self.view.set_paths(dict(zip(res.optimizers, res.paths(), strict=True)), self.start)
             self.status.value = ""
         self.view.set_step(self.step_slider.value)
-        self.image.value = self.view.png()
+        if self.interactive:
+            self.view.draw()  # blits: the canvas sends the changed pixels itself
+        else:
+            self.image.value = self.view.png()
 
     def _set_surface_defaults(self, surf: _surfaces.Surface, start=None) -> None:
         for n, slider in self.lr_sliders.items():
@@ -204,7 +242,54 @@ class Explorer:
         self.start_x.value, self.start_y.value = float(x), float(y)
 
     def _new_view(self, surf: _surfaces.Surface) -> PathFigure:
-        return PathFigure(surf, list(self.colors), self.colors, size=self.size, theme=self.theme)
+        options = {"canvas": self._new_canvas} if self.interactive else {}
+        view = PathFigure(
+            surf, list(self.colors), self.colors, size=self.size, theme=self.theme, **options
+        )
+        if self.interactive:
+            view.canvas.mpl_connect("button_press_event", self._on_press)
+        return view
+
+    def _new_canvas(self, fig):
+        """An ipympl canvas widget for `fig`, without pyplot: no toolbar, header or
+        footer, a fixed size, and none of matplotlib's default key and mouse
+        bindings (so a click only ever sets the start)."""
+        canvas_class, manager_class = self._ipympl
+        canvas = canvas_class(fig)
+        with warnings.catch_warnings():
+            # ipympl's toolbar warns as it is made (matplotlib/ipympl#488, #611)
+            warnings.filterwarnings(
+                "ignore", r"Passing unrecognized arguments to super\(Toolbar\)", DeprecationWarning
+            )
+            manager = manager_class(canvas, 1)  # draws need a manager; not put in pyplot
+        for cid in (
+            manager.key_press_handler_id,
+            manager.button_press_handler_id,
+            getattr(manager, "scroll_handler_id", None),
+        ):
+            if cid is not None:
+                canvas.mpl_disconnect(cid)
+        canvas.toolbar_visible = False
+        canvas.header_visible = canvas.footer_visible = False
+        canvas.resizable = False
+        return canvas
+
+    def _on_press(self, event) -> None:
+        """A left click inside the contour plot's domain sets the start there."""
+        ax = self.view.ax
+        if event.inaxes is not ax or event.xdata is None or event.ydata is None:
+            return
+        if event.button != 1 or event.dblclick:
+            return
+        (x0, x1), (y0, y1) = self.view.surface.domain
+        x, y = float(event.xdata), float(event.ydata)
+        if not (min(x0, x1) <= x <= max(x0, x1) and min(y0, y1) <= y <= max(y0, y1)):
+            return
+        # round to the pixel: 10**-digits is at most one pixel's worth of data units
+        width, height = ax.bbox.size
+        pixel = min(abs(x1 - x0) / max(width, 1.0), abs(y1 - y0) / max(height, 1.0))
+        digits = max(0, math.ceil(-math.log10(pixel))) if pixel > 0 else 6
+        self.click(round(x, digits), round(y, digits))
 
     def _show_rows(self) -> None:
         for n, box in self.optimizer_boxes.items():
@@ -219,9 +304,15 @@ class Explorer:
 
     def _on_surface(self, change: dict) -> None:
         surf = _surfaces.get(change["new"])
+        old = self.canvas
         with self.hold():
             self._set_surface_defaults(surf)
             self.view = self._new_view(surf)
+            if old is not None:  # a new figure needs a new canvas widget
+                self.widget.children = (self.canvas, *self.widget.children[1:])
+                for widget in (old.toolbar, old):
+                    if widget is not None:
+                        widget.close()
             self._pending.add("compute")
 
     def _on_steps(self, change: dict) -> None:
@@ -234,7 +325,8 @@ class Explorer:
             self._pending.add("compute")
 
     def click(self, x: float, y: float) -> None:
-        """Start the paths at (x, y), as a click on the contour plot would."""
+        """Start the paths at (x, y), as a click on the contour plot does (only when
+        `interactive`: with ipympl installed; otherwise use the start fields)."""
         with self.hold():
             self.start_x.value, self.start_y.value = float(x), float(y)
 
