@@ -7,9 +7,7 @@ another grid) reuses the compiled program; only a new optimizer, surface,
 step count or batch shape compiles again.
 
 A path whose position or loss goes non-finite is cut there: it freezes at its
-last finite point and records the step that diverged (inside the scan, on the
-loss; `_first_bad_rows` and `freeze_diverged` on the host for the rare path
-whose position goes non-finite while its loss stays finite).
+last finite point and records the step that diverged (`freeze_diverged`).
 """
 
 from __future__ import annotations
@@ -231,26 +229,25 @@ def _run(name, surface, xy0, steps, hps):
     fn = _compiled(name, tuple(sorted(static.items())), surface, steps)
     pos, loss, div = (np.asarray(a) for a in jax.device_get(fn(jnp.asarray(xy0), dyn)))
     pos, loss = np.moveaxis(pos, 0, 2), np.moveaxis(loss, 0, 2)
-    late = _first_bad_rows(pos, div)
-    if (late != NOT_DIVERGED).any():  # rare: copies the arrays
-        pos, loss = freeze_diverged(pos, loss, late)
-        div = np.where(late != NOT_DIVERGED, late, div)
+    div = _first_bad_rows(pos, div)
+    pos, loss = freeze_diverged(pos, loss, div)
     return pos, loss, div
 
 
 def _first_bad_rows(xs: np.ndarray, diverged: np.ndarray) -> np.ndarray:
-    """The first non-finite row of paths whose *position* went non-finite while
-    their loss stayed finite (-1 elsewhere), which the scan's loss check misses.
+    """Add the paths whose position went non-finite while the loss stayed finite.
 
     A surface bounded at infinity can give a finite loss at an infinite
     position. A non-finite position stays non-finite under further updates, so
     the last row tells which paths to search.
     """
-    late = np.full(diverged.shape, NOT_DIVERGED)
     suspect = ~np.isfinite(xs[..., -1, :]).all(axis=-1) & (diverged == NOT_DIVERGED)
+    if not suspect.any():
+        return diverged
+    diverged = diverged.copy()
     for index in map(tuple, np.argwhere(suspect)):
-        late[index] = int(np.argmax(~np.isfinite(xs[index]).all(axis=-1)))
-    return late
+        diverged[index] = int(np.argmax(~np.isfinite(xs[index]).all(axis=-1)))
+    return diverged
 
 
 @functools.lru_cache(maxsize=128)
@@ -304,25 +301,20 @@ def _compiled(name: str, static: tuple, surface: _surfaces.Surface, steps: int):
         trace_count += 1
 
         def body(carry, i):
-            path, last_xy, last_loss, diverged = carry
+            path, diverged = carry
             xy, loss = path[0], path[1]
-            # Row i, before the step. The first non-finite loss marks the step
-            # that diverged; from there on the emitted rows repeat the last finite
-            # one. The path itself goes on computing NaNs in its own lane (paths
-            # are independent, nothing leaks into the others). Positions that go
-            # non-finite while the loss stays finite are caught on the host
-            # (`_first_bad_rows`).
-            ok = jnp.isfinite(loss) & (diverged == NOT_DIVERGED)
-            diverged = jnp.where(ok | (diverged != NOT_DIVERGED), diverged, i)
-            last_xy = jnp.where(ok[..., None], xy, last_xy)
-            last_loss = jnp.where(ok, loss, last_loss)
-            return (step_all(path, dyn), last_xy, last_loss, diverged), (last_xy, last_loss)
+            # Row i, before the step: the first non-finite loss marks the step
+            # that diverged (positions are checked on the host, where it is
+            # cheaper: `_first_bad_rows`). The path itself goes on computing
+            # NaNs in its own lane (paths are independent, nothing leaks into
+            # the others) and is cut on the host.
+            bad = ~jnp.isfinite(loss) & (diverged == NOT_DIVERGED)
+            return (step_all(path, dyn), jnp.where(bad, i, diverged)), (xy, loss)
 
         path = init_all(xy0, dyn)
         none = jnp.full(path[1].shape, NOT_DIVERGED)
         # The last trip only emits row `steps`; XLA drops its unused update.
-        carry = (path, path[0], path[1], none)
-        (*_, diverged), (xs, losses) = jax.lax.scan(body, carry, jnp.arange(steps + 1))
+        (_, diverged), (xs, losses) = jax.lax.scan(body, (path, none), jnp.arange(steps + 1))
         return xs, losses, diverged
 
     return jax.jit(run)
