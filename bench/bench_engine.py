@@ -52,7 +52,7 @@ def main() -> None:
     # Starts in the basin around the minimum, where no path diverges with the
     # default learning rates: freezing diverged paths is extra work optviz does
     # (and the baselines do not), proportional to how many diverge.
-    (x0, x1), (y0, y1) = (-2.0, 4.0), (-2.0, 2.0)
+    (x0, x1), (y0, y1) = (-1.0, 4.0), (-1.5, 1.5)
     starts = np.stack(
         [rng.uniform(x0, x1, args.starts), rng.uniform(y0, y1, args.starts)], axis=1
     ).astype(np.float32)
