@@ -26,6 +26,7 @@ import optax
 from optviz import optimizers as _optimizers
 from optviz import surfaces as _surfaces
 from optviz.errors import OptvizError
+from optviz.i18n import text
 from optviz.paths import Path
 
 NOT_DIVERGED = -1
@@ -63,11 +64,13 @@ class Trajectories:
         """
         out = []
         x, y = self.starts[start]
+        # the one English form the renderer knows how to translate (optviz.i18n)
+        from_text = text("from", "en", point=f"({x:g}, {y:g})")
         for i, name in enumerate(self.optimizers):
             entry = _optimizers.spec(name)
             out.append(
                 Path(
-                    label=f"{entry.display} from ({x:g}, {y:g})" if numbered else entry.display,
+                    label=f"{entry.display} {from_text}" if numbered else entry.display,
                     color=entry.color,
                     xy=self.positions[i, start],
                     loss=self.losses[i, start],

@@ -14,7 +14,7 @@ from mpl_toolkits.mplot3d.art3d import Line3D
 
 from optviz.i18n import text
 from optviz.render.landscape import Landscape
-from optviz.render.scene2d import head_style, line_style, mark_known_points
+from optviz.render.scene2d import head_style, line_style, mark_known_points, to_pixels
 from optviz.render.theme import Theme
 from optviz.render.timeline import Track
 from optviz.surfaces.base import Surface
@@ -31,9 +31,7 @@ def project_to_pixels(ax: Axes3D, xyz: np.ndarray) -> np.ndarray:
     """
     pts = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
     xs, ys, _ = proj3d.proj_transform(pts[:, 0], pts[:, 1], pts[:, 2], ax.get_proj())
-    disp = ax.transData.transform(np.column_stack([xs, ys]))
-    height = ax.figure.bbox.height
-    return np.column_stack([disp[:, 0], height - disp[:, 1]])
+    return to_pixels(ax, np.column_stack([xs, ys]))
 
 
 class SurfaceScene:
