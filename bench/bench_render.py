@@ -25,6 +25,7 @@ import optviz as optviz_api
 from optviz import surfaces
 from optviz.paths import Path
 from optviz.render import render
+from optviz.render.labels import color_of, legend_texts
 from optviz.surfaces.base import Surface
 
 SIZE, FRAMES, FPS, STEPS = (600, 450), 150, 30, 3000
@@ -51,8 +52,11 @@ def baseline(surface: Surface, paths: list[Path], out: FsPath) -> None:
     )
     ax.contour(X, Y, Z, levels=levels, colors="grey", linewidths=0.7, alpha=0.45)
     ax.plot(3.0, 0.5, "*", ms=18, color="#ffc400", mec="k")
-    lines = [ax.plot([], [], lw=2.5, color=p.color, label=p.legend_label)[0] for p in paths]
-    heads = [ax.plot([], [], "o", ms=10, color=p.color, mec="w")[0] for p in paths]
+    colors, texts = [color_of(p) for p in paths], legend_texts(paths)
+    lines = [
+        ax.plot([], [], lw=2.5, color=c, label=t)[0] for c, t in zip(colors, texts, strict=True)
+    ]
+    heads = [ax.plot([], [], "o", ms=10, color=c, mec="w")[0] for c in colors]
     counter = ax.text(0.98, 0.98, "", transform=ax.transAxes, ha="right", va="top")
     ax.set(xlim=(-4.5, 4.5), ylim=(-4.5, 4.5), xlabel="x", ylabel="y", title="Beale")
     ax.legend(loc="upper left", fontsize=9)

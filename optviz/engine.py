@@ -26,7 +26,6 @@ import optax
 from optviz import optimizers as _optimizers
 from optviz import surfaces as _surfaces
 from optviz.errors import OptvizError
-from optviz.i18n import text
 from optviz.paths import Path
 
 NOT_DIVERGED = -1
@@ -57,27 +56,20 @@ class Trajectories:
         step = int(self.diverged_step[self.optimizers.index(optimizer), start])
         return None if step == NOT_DIVERGED else step
 
-    def paths(self, start: int = 0, *, numbered: bool = False) -> list[Path]:
-        """The paths from start point `start`, labelled and coloured for drawing.
-
-        numbered: add the start point to each label (for races from several starts).
-        """
-        out = []
-        x, y = self.starts[start]
-        # the one English form the renderer knows how to translate (optviz.i18n)
-        from_text = text("from", "en", point=f"({x:g}, {y:g})")
-        for i, name in enumerate(self.optimizers):
-            entry = _optimizers.spec(name)
-            out.append(
-                Path(
-                    label=f"{entry.display} {from_text}" if numbered else entry.display,
-                    color=entry.color,
-                    xy=self.positions[i, start],
-                    loss=self.losses[i, start],
-                    diverged_at=self.diverged(name, start),
-                )
+    def paths(self, start: int = 0) -> list[Path]:
+        """The paths from start point `start`, one per optimizer, for drawing."""
+        x, y = (float(v) for v in self.starts[start])
+        return [
+            Path(
+                xy=self.positions[i, start],
+                loss=self.losses[i, start],
+                optimizer=name,
+                start_index=start,
+                start=(x, y),
+                diverged_at=self.diverged(name, start),
             )
-        return out
+            for i, name in enumerate(self.optimizers)
+        ]
 
 
 def trajectory(

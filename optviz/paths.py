@@ -1,8 +1,9 @@
 """One optimizer's path as plain numpy: what the renderer draws.
 
 Numbers flow one way: trajectory (JAX) -> `Path` (numpy) -> frames -> file.
-This module imports numpy (and the pure-Python string table) only, so rendering
-code never depends on optax.
+A path carries identities as fields (which optimizer, which start point, where it
+diverged); the words of its legend are made only when drawing, in the language of
+the picture (`optviz.render.labels`). Nothing here is ever parsed back from text.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from optviz.i18n import path_label
 
 
 @dataclass(frozen=True)
@@ -21,16 +20,21 @@ class Path:
     xy: (steps + 1, 2) positions, row 0 the start; after divergence the rows
         repeat the last finite point (the engine freezes diverged paths).
     loss: (steps + 1,) surface value at each row.
+    optimizer: the registry name (``"adam"``, ``"optax:lamb"``) or None for a path
+        of the user's own; its legend name, colour and marker come from the registry.
+    label: the legend text, drawn as written in every language (None: the
+        optimizer's name in the picture's language).
+    color, marker: override the registry's (None: the registry's).
+    start_index, start: which of the race's start points the path began at.
     diverged_at: the step at which the path went non-finite, or None.
     """
 
-    label: str
-    color: str
     xy: np.ndarray
     loss: np.ndarray
+    optimizer: str | None = None
+    label: str | None = None
+    color: str | None = None
+    marker: str | None = None
+    start_index: int = 0
+    start: tuple[float, float] | None = None
     diverged_at: int | None = None
-
-    @property
-    def legend_label(self) -> str:
-        """The English legend text (`i18n.path_label` gives it in other languages)."""
-        return path_label(self.label, "en", self.diverged_at)

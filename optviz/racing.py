@@ -33,6 +33,7 @@ from optviz import surfaces as _surfaces
 from optviz.errors import OptvizError
 from optviz.paths import Path
 from optviz.render import FORMATS, RenderInfo, render
+from optviz.render.labels import color_of, legend_texts
 
 __all__ = ["Race", "race"]
 
@@ -95,7 +96,7 @@ class Race:
     def drawn_paths(self) -> list[Path]:
         """Every path to draw, labelled for the legend (start point added if several)."""
         n = len(self.result.starts)
-        return [p for s in range(n) for p in self.result.paths(s, numbered=n > 1)]
+        return [p for s in range(n) for p in self.result.paths(s)]
 
     def save(self, out: str | os.PathLike, *, fmt: str | None = None, **options: Any) -> RenderInfo:
         """Write the animation to `out`; the format comes from the extension unless `fmt`.
@@ -118,7 +119,7 @@ class Race:
 
         paths = self.drawn_paths()
         keys = [f"{i}" for i in range(len(paths))]
-        colors = {k: p.color for k, p in zip(keys, paths, strict=True)}
+        colors = {k: color_of(p) for k, p in zip(keys, paths, strict=True)}
         view = PathFigure(
             self.surface,
             keys,
@@ -129,8 +130,8 @@ class Race:
             animated=False,
             title=title,
         )
-        for key, p in zip(keys, paths, strict=True):
-            view.lines[key].set_label(p.legend_label)
+        for key, text in zip(keys, legend_texts(paths), strict=True):
+            view.lines[key].set_label(text)
         view.set_paths(dict(zip(keys, paths, strict=True)), start=self.result.starts[0])
         view.set_step(self.steps)
         _register_figure_display()

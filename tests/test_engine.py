@@ -64,7 +64,7 @@ def test_divergence_is_detected_frozen_and_reported():
     )
     assert not np.array_equal(frozen[step - 1], frozen[0])
     assert r.diverged("adam") is None  # the other path is untouched
-    assert "diverged at step" in r.paths()[0].legend_label
+    assert r.paths()[0].diverged_at == step
 
 
 def test_divergence_to_an_infinite_position_with_a_finite_loss_is_caught():

@@ -1,38 +1,39 @@
-"""The string table: every optimizer in every language, one set of fields per key,
-labels made by optviz translated and the user's own kept, unknown names refused."""
+"""Words in pictures: every optimizer named in every language by the registry, one set
+of fields per string, legends composed from a path's fields (never parsed back from
+text), the user's own labels kept, unknown names refused."""
 
 from __future__ import annotations
 
 import string
 
+import numpy as np
 import pytest
 
 from optviz import i18n, optimizers
 from optviz.errors import OptvizError
 from optviz.paths import Path
+from optviz.render.labels import legend_text, legend_texts
+
+XY, LOSS = np.zeros((3, 2)), np.zeros(3)
 
 
 @pytest.mark.parametrize("lang", i18n.LANGS)
 @pytest.mark.parametrize("name", optimizers.names())
 def test_every_registry_optimizer_has_a_label_in_every_language(name, lang):
-    label = i18n.optimizer_label(name, lang)
+    label = optimizers.spec(name).label(lang)
     assert label.strip() == label and label
 
 
 def test_english_labels_are_the_registry_display_names():
     for name in optimizers.names():
-        assert i18n.optimizer_label(name, "en") == optimizers.spec(name).display
-
-
-def test_the_table_lists_exactly_the_registry():
-    assert i18n.optimizer_names() == optimizers.names()
+        assert optimizers.spec(name).label("en") == optimizers.spec(name).display
 
 
 def test_japanese_terms_follow_the_lecture_notes():
-    assert i18n.optimizer_label("sgd", "ja") == "確率的勾配降下法 (SGD)"
-    assert i18n.optimizer_label("momentum", "ja") == "モーメンタム"
-    assert i18n.optimizer_label("nag", "ja") == "ネステロフの加速勾配法 (NAG)"
-    assert i18n.optimizer_label("adam", "ja") == "Adam"
+    assert optimizers.spec("sgd").label("ja") == "確率的勾配降下法 (SGD)"
+    assert optimizers.spec("momentum").label("ja") == "モーメンタム"
+    assert optimizers.spec("nag").label("ja") == "ネステロフの加速勾配法 (NAG)"
+    assert optimizers.spec("adam").label("ja") == "Adam"
     assert i18n.text("step", "ja") == "ステップ"
     assert i18n.text("diverged", "ja", step=40) == "ステップ 40 で発散"
 
@@ -52,37 +53,48 @@ def test_unknown_language_names_close_matches():
     with pytest.raises(OptvizError, match="unknown language 'jp'; did you mean 'ja'"):
         i18n.text("step", "jp")
     with pytest.raises(OptvizError, match="unknown language"):
-        i18n.optimizer_label("sgd", "fr")
+        legend_text(Path(XY, LOSS, optimizer="sgd"), "fr")
 
 
 def test_unknown_optimizer_and_key_are_errors():
     with pytest.raises(OptvizError, match="did you mean 'adam'"):
-        i18n.optimizer_label("adamm", "ja")
+        legend_text(Path(XY, LOSS, optimizer="adamm"), "ja")
     with pytest.raises(OptvizError, match="unknown text key"):
         i18n.text("nope", "en")
 
 
-def test_optax_names_stay_as_optax_spells_them():
-    assert i18n.optimizer_label("optax:adabelief", "ja") == "adabelief"
-
-
 @pytest.mark.parametrize(
-    "label, diverged, ja",
+    "path, en, ja",
     [
-        ("SGD", None, "確率的勾配降下法 (SGD)"),
-        ("NAG (start 2)", None, "ネステロフの加速勾配法 (NAG) (初期点 2)"),
-        ("Momentum from (-1.5, 0.1)", None, "モーメンタム (-1.5, 0.1) から"),
-        ("Adagrad", 40, "Adagrad (ステップ 40 で発散)"),
-        ("my run", None, "my run"),  # the user's own label: kept as written
-        ("SGDX", 3, "SGDX (ステップ 3 で発散)"),
+        (Path(XY, LOSS, optimizer="sgd"), "SGD", "確率的勾配降下法 (SGD)"),
+        (Path(XY, LOSS, optimizer="adagrad", diverged_at=40),
+         "Adagrad (diverged at step 40)", "Adagrad (ステップ 40 で発散)"),
+        (Path(XY, LOSS, optimizer="sgd", label="my run"), "my run", "my run"),
+        (Path(XY, LOSS, label="SGDX", diverged_at=3),
+         "SGDX (diverged at step 3)", "SGDX (ステップ 3 で発散)"),
     ],
-)
-def test_path_labels_made_by_optviz_are_translated(label, diverged, ja):
-    assert i18n.path_label(label, "ja", diverged) == ja
-    english = Path(label, "#000000", None, None, diverged).legend_label
-    assert i18n.path_label(label, "en", diverged) == english
+)  # fmt: skip
+def test_legends_are_composed_from_fields_in_each_language(path, en, ja):
+    assert legend_text(path, "en") == en
+    assert legend_text(path, "ja") == ja
 
 
-def test_english_legend_label_is_unchanged():
-    assert Path("SGD", "#000", None, None, 12).legend_label == "SGD (diverged at step 12)"
-    assert Path("SGD (start 2)", "#000", None, None).legend_label == "SGD (start 2)"
+def test_start_points_are_named_only_where_an_optimizer_runs_twice():
+    a = Path(XY, LOSS, optimizer="momentum", start_index=0, start=(1.0, 1.5))
+    b = Path(XY, LOSS, optimizer="momentum", start_index=1, start=(-1.5, 0.1))
+    c = Path(XY, LOSS, optimizer="adam", start_index=0, start=(1.0, 1.5))
+    assert legend_texts([a, b, c]) == [
+        "Momentum from (1, 1.5)",
+        "Momentum from (-1.5, 0.1)",
+        "Adam",
+    ]
+    assert legend_texts([a, b], "ja")[1] == "モーメンタム (-1.5, 0.1) から"
+
+
+def test_optax_names_have_a_legend_in_every_language():
+    path = Path(XY, LOSS, optimizer="optax:adabelief")
+    assert (
+        legend_text(path, "en")
+        == legend_text(path, "ja")
+        == optimizers.spec("optax:adabelief").display
+    )

@@ -16,6 +16,7 @@ import optviz
 from optviz import engine, optimizers
 from optviz.errors import OptvizError
 from optviz.racing import INLINE_FRAMES, INLINE_SIZE, Race
+from optviz.render.labels import legend_texts
 
 NAMES = ["sgd", "momentum", "adam"]
 STEPS = 80
@@ -55,7 +56,9 @@ def test_start_and_starts():
     assert two.losses["sgd"].shape == (2, 11)
     assert two.diverged["sgd"] == (None, None)
     assert len(two.drawn_paths()) == 4
-    assert two.drawn_paths()[-1].label == "SGD from (-1, 1)"
+    last = two.drawn_paths()[-1]
+    assert (last.optimizer, last.start_index, last.start) == ("sgd", 1, (-1.0, 1.0))
+    assert legend_texts(two.drawn_paths())[-1] == "SGD from (-1, 1)"
     with pytest.raises(OptvizError, match="not both"):
         optviz.race(["adam"], "bowl", start=(0, 0), starts=[(0, 0)])
 

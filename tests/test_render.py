@@ -8,6 +8,7 @@ import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
 
+from optviz import optimizers
 from optviz.errors import OptvizError
 from optviz.paths import Path
 from optviz.render import make_stage, project_to_pixels, render
@@ -54,19 +55,21 @@ def saddle() -> Surface:
     )
 
 
-def line_path(label, color, start, end, steps=60, fn=beale_np, diverged_at=None):
+def line_path(name, color, start, end, steps=60, fn=beale_np, diverged_at=None):
+    """A straight path of registry optimizer `name` (any other name: a user's label)."""
     t = np.linspace(0.0, 1.0, steps)[:, None]
     xy = (1 - t) * np.asarray(start) + t * np.asarray(end)
-    return Path(label, color, xy, fn(xy[:, 0], xy[:, 1]), diverged_at)
+    who = {"optimizer": name} if name in optimizers.names() else {"label": name}
+    return Path(xy, fn(xy[:, 0], xy[:, 1]), color=color, diverged_at=diverged_at, **who)
 
 
 @pytest.fixture(scope="module")
 def race() -> list[Path]:
     """Three paths ending far apart, inside the domain; one marked diverged."""
     return [
-        line_path("SGD", COLORS[0], (2.0, 1.7), (-3.0, 3.0)),
-        line_path("Momentum", COLORS[1], (2.0, 1.7), (3.0, 0.5)),
-        line_path("Adagrad", COLORS[2], (2.0, 1.7), (-2.0, -3.5), diverged_at=40),
+        line_path("sgd", COLORS[0], (2.0, 1.7), (-3.0, 3.0)),
+        line_path("momentum", COLORS[1], (2.0, 1.7), (3.0, 0.5)),
+        line_path("adagrad", COLORS[2], (2.0, 1.7), (-2.0, -3.5), diverged_at=40),
     ]
 
 
@@ -233,12 +236,12 @@ def test_paths_leaving_the_domain_do_not_move_the_axes(saddle, tmp_path):
     def f(x, y):
         return x**2 - y**2
 
-    runaway = line_path("SGD", COLORS[0], (-0.5, -0.01), (1.0, -40.0), steps=50, fn=f)
+    runaway = line_path("sgd", COLORS[0], (-0.5, -0.01), (1.0, -40.0), steps=50, fn=f)
     broken = Path(
-        "Adam",
-        COLORS[1],
         np.array([[0.5, 0.5], [1.0, 1.0], [np.inf, np.nan]]),
         np.array([0.0, 0.0, np.nan]),
+        label="Adam",
+        color=COLORS[1],
         diverged_at=2,
     )
     for view in ("2d", "3d"):
@@ -263,7 +266,7 @@ def test_paths_leaving_the_domain_do_not_move_the_axes(saddle, tmp_path):
 
 def test_track_freezes_at_last_finite_point():
     xy = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, np.inf], [3.0, 3.0]])
-    t = make_track(Path("a", "#000000", xy, np.array([1.0, 2.0, np.inf, 4.0])))
+    t = make_track(Path(xy, np.array([1.0, 2.0, np.inf, 4.0]), color="#000000"), "a")
     assert t.last == 1 and np.array_equal(t.xy[3], [1.0, 1.0])
     assert np.isnan(t.loss[2]) and t.upto(3) == slice(0, 2)
     assert list(frame_steps(100, 5)) == [0, 25, 50, 74, 99]

@@ -14,7 +14,7 @@ import pytest
 from matplotlib.text import Text
 from PIL import Image
 
-from optviz import i18n
+from optviz import optimizers
 from optviz.errors import OptvizError
 from optviz.render import fonts, make_stage, render
 from tests.test_render import SMALL, beale, gif_frames, race  # noqa: F401 (fixtures)
@@ -55,8 +55,8 @@ def test_japanese_gif_has_japanese_labels_and_no_warnings(beale, race, tmp_path)
     stage, _ = make_stage(beale, race, size=SMALL, lang="ja", loss_panel=True)
     legend = [t.get_text() for leg in stage.fig.legends for t in leg.get_texts()]
     assert legend == [
-        i18n.optimizer_label("sgd", "ja"),
-        i18n.optimizer_label("momentum", "ja"),
+        optimizers.spec("sgd").label("ja"),
+        optimizers.spec("momentum").label("ja"),
         "Adagrad (ステップ 40 で発散)",
     ]
     texts = {t.get_text() for t in all_texts(stage)}

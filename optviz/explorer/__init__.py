@@ -13,18 +13,18 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from optviz.errors import OptvizError
+from optviz.optimizers import EXPLORE_DEFAULT
 
 if TYPE_CHECKING:
     from optviz.explorer.widgets import Explorer
 
 __all__ = ["explore"]
 
-DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam")
 MISSING = "the explorer needs ipywidgets: pip install 'optviz[notebook]'"
 
 
 def explore(
-    surface: str = "beale", optimizers: Sequence[str] = DEFAULT_OPTIMIZERS, **options: Any
+    surface: str = "beale", optimizers: Sequence[str] = EXPLORE_DEFAULT, **options: Any
 ) -> Explorer:
     """Sliders for each optimizer's learning rate (and its main other hyperparameter),
     the surface, the start point and the step count, over a live picture of the paths.

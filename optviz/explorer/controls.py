@@ -5,19 +5,6 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-# Each optimizer's main hyperparameter after the learning rate (optax names).
-EXTRA = {
-    "momentum": "momentum",
-    "nag": "momentum",
-    "adam": "b1",
-    "adamw": "b1",
-    "nadam": "b1",
-    "amsgrad": "b1",
-    "lion": "b1",
-    "adadelta": "rho",
-    "rmsprop": "decay",
-    "kfac": "damping",
-}
 LR_EXPONENTS = (-6.0, 1.0)  # learning-rate slider range: 1e-6 .. 10
 DAMPING_EXPONENTS = (-4.0, 3.0)
 STYLE = {"description_width": "72px"}

@@ -30,7 +30,7 @@ from optviz.render.landscape import sample
 from optviz.render.losspanel import loss_limits
 from optviz.render.scene2d import draw_contours, style_axes
 from optviz.render.theme import Theme, get_theme
-from optviz.render.timeline import Track, make_track
+from optviz.render.timeline import Track, make_tracks
 from optviz.surfaces.base import Surface
 
 DPI = 100
@@ -161,7 +161,7 @@ class PathFigure:
         unknown = set(paths) - set(self.lines)
         if unknown:
             raise KeyError(f"no line for {sorted(unknown)}")
-        self.tracks = {name: make_track(p) for name, p in paths.items()}
+        self.tracks = dict(zip(paths, make_tracks(list(paths.values())), strict=True))
         if start is not None:
             self.start_marker.set_data([start[0]], [start[1]])
         labels = {name: t.label for name, t in self.tracks.items()}

@@ -35,8 +35,7 @@ from optviz import engine
 from optviz import optimizers as _optimizers
 from optviz import surfaces as _surfaces
 from optviz.errors import OptvizError
-from optviz.explorer import DEFAULT_OPTIMIZERS, controls
-from optviz.explorer.controls import EXTRA
+from optviz.explorer import controls
 from optviz.explorer.figure import PathFigure
 from optviz.explorer.paths import PathCache
 from optviz.render import RenderInfo
@@ -61,7 +60,7 @@ class Explorer:
     def __init__(
         self,
         surface: str = "beale",
-        optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
+        optimizers: Sequence[str] = _optimizers.EXPLORE_DEFAULT,
         *,
         steps: int = 300,
         max_steps: int = 1000,
@@ -88,7 +87,8 @@ class Explorer:
             n: controls.optimizer_box(_optimizers.spec(n).display, n in optimizers) for n in names
         }
         self.lr_sliders = {n: controls.lr_slider() for n in names}
-        self.extra_sliders = {n: controls.extra_slider(hp) for n, hp in EXTRA.items()}
+        self.knobs = {n: k for n in names if (k := _optimizers.spec(n).knob) is not None}
+        self.extra_sliders = {n: controls.extra_slider(hp) for n, hp in self.knobs.items()}
         self.steps_slider = controls.steps_slider(steps, max_steps)
         self.start_x, self.start_y = controls.start_field("x"), controls.start_field("y")
         self.step_slider = W.IntSlider(
@@ -171,8 +171,8 @@ class Explorer:
         out = {}
         for n in self.selected:
             hp = {"learning_rate": float(self.lr_sliders[n].value)}
-            if n in EXTRA:
-                hp[EXTRA[n]] = float(self.extra_sliders[n].value)
+            if n in self.knobs:
+                hp[self.knobs[n]] = float(self.extra_sliders[n].value)
             out[n] = hp
         return out
 
@@ -236,8 +236,8 @@ class Explorer:
         for n, slider in self.lr_sliders.items():
             hp = _optimizers.spec(n).resolve(surf.name)
             slider.value = hp["learning_rate"]
-            if n in EXTRA:
-                self.extra_sliders[n].value = hp[EXTRA[n]]
+            if n in self.knobs:
+                self.extra_sliders[n].value = hp[self.knobs[n]]
         x, y = surf.start if start is None else start
         self.start_x.value, self.start_y.value = float(x), float(y)
 

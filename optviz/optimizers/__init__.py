@@ -21,10 +21,27 @@ import optax
 
 from optviz.errors import UnknownNameError
 from optviz.optimizers.kfac import kfac
-from optviz.optimizers.registry import REGISTRY, SPARE_COLORS
+from optviz.optimizers.registry import (
+    EXPLORE_DEFAULT,
+    REGISTRY,
+    SPARE_COLORS,
+    SPARE_MARKER,
+    TRAIN_DEFAULT,
+)
 from optviz.optimizers.spec import ALIASES, OptimizerSpec
 
-__all__ = ["ALIASES", "REGISTRY", "OptimizerSpec", "get", "kfac", "names", "optax_names", "spec"]
+__all__ = [
+    "ALIASES",
+    "EXPLORE_DEFAULT",
+    "REGISTRY",
+    "TRAIN_DEFAULT",
+    "OptimizerSpec",
+    "get",
+    "kfac",
+    "names",
+    "optax_names",
+    "spec",
+]
 
 OPTAX_PREFIX = "optax:"
 # The generic learning rate for `optax:NAME` entries, which the registry has not tuned.
@@ -87,6 +104,7 @@ def _optax_spec(alias: str) -> OptimizerSpec:
         name=OPTAX_PREFIX + alias,
         display=alias,
         color=SPARE_COLORS[digest % len(SPARE_COLORS)],
+        marker=SPARE_MARKER,
         formula=f"optax.{alias} (see the optax documentation)",
         factory=factory,
         defaults={"learning_rate": OPTAX_DEFAULT_LR},

@@ -132,46 +132,72 @@ def _spec(name, display, color, formula, factory, defaults, source, **kw):
 
 
 OPTAX_DEFAULTS = "optax defaults"
+_M09 = "momentum 0.9 (Sutskever et al. 2013)"
 
+# One row per optimizer: every fact optviz keeps about it lives here.
+# Japanese names follow the lecture notes (確率的勾配降下法 for SGD); methods that
+# Japanese lecture notes call by their Latin name (Adam, RMSProp, ...) keep it, and
+# long Japanese names keep the acronym in brackets so the slide and the paper agree.
+# marker: the head's shape, distinct per optimizer (stars and crosses mark minima and
+# saddles). knob: the explorer's slider after the learning rate. train_lr: the learning
+# rate that trains the companion CNN well (tuned on digits, bench/bench_train.py).
 REGISTRY: dict[str, OptimizerSpec] = {
     spec.name: spec
     for spec in (
-        _spec("sgd", "SGD", "#D55E00", "x ← x − η∇f", _sgd, {}, OPTAX_DEFAULTS),
+        _spec("sgd", "SGD", "#D55E00", "x ← x − η∇f", _sgd, {}, OPTAX_DEFAULTS,
+              marker="o", labels={"ja": "確率的勾配降下法 (SGD)"}, train_lr=0.1),
         _spec("momentum", "Momentum", "#0072B2", "v ← μv + ∇f;  x ← x − ηv",
-              _momentum, {"momentum": 0.9}, "momentum 0.9 (Sutskever et al. 2013)"),
+              _momentum, {"momentum": 0.9}, _M09,
+              marker="s", labels={"ja": "モーメンタム"}, knob="momentum", train_lr=0.02),
         _spec("nag", "NAG", "#009E73", "v ← μv + ∇f;  x ← x − η(∇f + μv)",
-              _nag, {"momentum": 0.9}, "momentum 0.9 (Sutskever et al. 2013)"),
+              _nag, {"momentum": 0.9}, _M09,
+              marker="^", labels={"ja": "ネステロフの加速勾配法 (NAG)"}, knob="momentum",
+              train_lr=0.02),
         _spec("adagrad", "Adagrad", "#CC79A7", "G ← G + ∇f²;  x ← x − η∇f/√(G + ε)",
-              _adagrad, {"initial_accumulator_value": 0.1, "eps": 1e-7}, OPTAX_DEFAULTS),
+              _adagrad, {"initial_accumulator_value": 0.1, "eps": 1e-7}, OPTAX_DEFAULTS,
+              marker="D", train_lr=0.03),
         _spec("adadelta", "Adadelta", "#E69F00",
               "s ← ρs + (1−ρ)∇f²;  Δ ← −√(u + ε)/√(s + ε)·∇f;  u ← ρu + (1−ρ)Δ²;  x ← x + ηΔ",
-              _adadelta, {"rho": 0.95, "eps": 1e-6}, "rho 0.95, eps 1e-6 (Zeiler 2012)"),
+              _adadelta, {"rho": 0.95, "eps": 1e-6}, "rho 0.95, eps 1e-6 (Zeiler 2012)",
+              marker="v", knob="rho", train_lr=1.0),
         _spec("rmsprop", "RMSProp", "#56B4E9", "s ← ρs + (1−ρ)∇f²;  x ← x − η∇f/√(s + ε)",
-              _rmsprop, {"decay": 0.9, "eps": 1e-8}, "decay 0.9 (Hinton, lecture 6e)"),
+              _rmsprop, {"decay": 0.9, "eps": 1e-8}, "decay 0.9 (Hinton, lecture 6e)",
+              marker="P", knob="decay", train_lr=1e-3),
         _spec("adam", "Adam", "#AA3377",
               "m ← β₁m + (1−β₁)∇f;  v ← β₂v + (1−β₂)∇f²;  x ← x − η m̂/(√v̂ + ε)",
-              _adam, _ADAM_HP, "Kingma & Ba 2015 / optax defaults"),
+              _adam, _ADAM_HP, "Kingma & Ba 2015 / optax defaults",
+              marker="p", knob="b1", train_lr=3e-3),
         _spec("adamw", "AdamW", "#44AA99", "Adam step, then decoupled decay: x ← x − ηλx",
               _adamw, {**_ADAM_HP, "weight_decay": 1e-4},
-              "Loshchilov & Hutter 2019 / optax defaults"),
+              "Loshchilov & Hutter 2019 / optax defaults",
+              marker="h", knob="b1", train_lr=3e-3),
         _spec("nadam", "Nadam", "#999933",
               "Adam with Nesterov momentum: x ← x − η(β₁m̂ + (1−β₁)∇f/(1−β₁ᵗ))/(√v̂ + ε)",
-              _nadam, _ADAM_HP, "Dozat 2016 / optax defaults"),
+              _nadam, _ADAM_HP, "Dozat 2016 / optax defaults",
+              marker="<", knob="b1", train_lr=3e-3),
         _spec("amsgrad", "AMSGrad", "#88CCEE",
               "Adam with v̂ ← max(v̂, v):  x ← x − η m̂/(√v̂ + ε)",
-              _amsgrad, _ADAM_HP, "Reddi et al. 2018 / optax defaults"),
+              _amsgrad, _ADAM_HP, "Reddi et al. 2018 / optax defaults",
+              marker=">", knob="b1", train_lr=3e-3),
         _spec("lion", "Lion", "#EE6677",
               "c ← β₁m + (1−β₁)∇f;  x ← x − η(sign(c) + λx);  m ← β₂m + (1−β₂)∇f",
               _lion, {"b1": 0.9, "b2": 0.99, "weight_decay": 0.0},
-              "Chen et al. 2023 / optax defaults, no weight decay on a 2-D toy"),
+              "Chen et al. 2023 / optax defaults, no weight decay on a 2-D toy",
+              marker="8", knob="b1", train_lr=3e-4),
         _spec("kfac", "K-FAC", "#332288",
               "x ← x − η(C + λI)⁻¹∇f;  C = 2JᵀJ (Gauss–Newton) or EMA of ∇f∇fᵀ;  λ by LM",
               kfac, {"damping": 1.0, "ema": 0.95, "momentum": 0.0},
               "Martens & Grosse 2015 (damping, LM adaptation); tuned here",
-              uses_surface=True, extra=_KFAC_EXTRA),
+              uses_surface=True, extra=_KFAC_EXTRA,
+              marker="d", knob="damping", train_lr=0.02),
     )
 }  # fmt: skip
 
+# The default line-ups: the explorer's six, and four that show the range on the real CNN.
+EXPLORE_DEFAULT = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam")
+TRAIN_DEFAULT = ("sgd", "momentum", "adam", "kfac")
+
 # Colours for `optax:NAME` optimizers the registry does not list (Paul Tol's
-# remaining muted colours), picked by a stable hash of the name.
+# remaining muted colours), picked by a stable hash of the name; likewise the head.
+SPARE_MARKER = "H"
 SPARE_COLORS = ("#DDCC77", "#117733", "#882255", "#661100", "#6699CC", "#BBBBBB")

@@ -27,6 +27,11 @@ class OptimizerSpec:
         own history (no norms across parameters). The engine then steps many
         start points as one (n, 2) parameter array, sharing the step counter,
         instead of vmapping one path at a time; results are identical.
+    marker: the matplotlib marker of the path's head, distinct per optimizer.
+    labels: legend names in languages other than English (lang -> name).
+    knob: the explorer's main hyperparameter after the learning rate (optax name).
+    train_lr: the learning rate that trains the companion CNN well (the surface
+        defaults are tuned for 2-D toys, not for a network); None: cannot train.
     """
 
     name: str
@@ -39,6 +44,14 @@ class OptimizerSpec:
     source: str = ""
     uses_surface: bool = False
     elementwise: bool = False
+    marker: str = "o"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    knob: str | None = None
+    train_lr: float | None = None
+
+    def label(self, lang: str = "en") -> str:
+        """The legend name in `lang` (`display`, the English name, where none is given)."""
+        return self.labels.get(lang, self.display)
 
     @property
     def hyperparameters(self) -> tuple[str, ...]:

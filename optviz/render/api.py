@@ -18,7 +18,7 @@ from optviz.render import encode
 from optviz.render.fonts import font_families
 from optviz.render.stage import DPI, DPI_RANGE, Stage
 from optviz.render.theme import Theme, get_theme
-from optviz.render.timeline import frame_steps, make_track
+from optviz.render.timeline import frame_steps, make_tracks
 from optviz.surfaces.base import Surface
 
 VIEWS = ("2d", "3d", "both")
@@ -64,7 +64,7 @@ def make_stage(
     dpi = check_dpi(dpi)
     if step_label is None:
         step_label = text("step", lang)
-    tracks = [make_track(p, lang) for p in paths]
+    tracks = make_tracks(paths, lang)
     fonts = font_families(lang, [title, step_label, *(t.label for t in tracks)])
     n_steps = max((t.xy.shape[0] for t in tracks), default=1)
     stage = Stage(

@@ -41,11 +41,11 @@ def line_style(color: str) -> dict:
     )
 
 
-def head_style(color: str, theme: Theme) -> dict:
-    """How a path's head (the ball) is drawn, in every view."""
+def head_style(color: str, theme: Theme, marker: str = "o") -> dict:
+    """How a path's head (its marker) is drawn, in every view."""
     return dict(
         ls="none",
-        marker="o",
+        marker=marker,
         ms=HEAD_SIZE,
         mfc=color,
         mec=theme.head_edge,
@@ -144,7 +144,7 @@ class ContourScene:
         self.heads: list[Line2D] = []
         for t in tracks:
             line = Line2D([], [], **line_style(t.color))
-            head = Line2D([], [], **head_style(t.color, theme))
+            head = Line2D([], [], **head_style(t.color, theme, t.marker))
             ax.add_line(line)
             ax.add_line(head)
             self.lines.append(line)

@@ -122,7 +122,7 @@ class SurfaceScene:
         self.heads: list[Line3D] = []
         for t in tracks:
             line = Line3D([], [], [], **line_style(t.color))
-            head = Line3D([], [], [], **head_style(t.color, theme))
+            head = Line3D([], [], [], **head_style(t.color, theme, t.marker))
             ax.add_line(line)
             ax.add_line(head)
             self.lines.append(line)

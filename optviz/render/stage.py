@@ -161,7 +161,7 @@ class Stage:
         """A legend that fits: beside the panel if allowed and there is room, else below."""
         W, H = size
         handles = [
-            Line2D([], [], color=t.color, lw=3, marker="o", ms=8, mec=self.theme.head_edge)
+            Line2D([], [], color=t.color, lw=3, marker=t.marker, ms=8, mec=self.theme.head_edge)
             for t in tracks
         ]
         labels = [t.label for t in tracks]

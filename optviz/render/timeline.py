@@ -5,13 +5,14 @@ Numbers only (numpy): no matplotlib here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from optviz.errors import OptvizError
-from optviz.i18n import path_label
 from optviz.paths import Path
+from optviz.render.labels import color_of, legend_texts, marker_of
 
 
 def frame_steps(n_steps: int, frames: int) -> np.ndarray:
@@ -33,6 +34,7 @@ class Track:
 
     label: str
     color: str
+    marker: str
     xy: np.ndarray  # (T, 2) float64, rows after `last` repeat row `last`
     loss: np.ndarray  # (T,) float64, NaN where the loss was not finite
     last: int  # index of the last finite position (-1: none at all)
@@ -48,16 +50,21 @@ class Track:
         return self.xy[min(step, self.last)]
 
 
-def make_track(path: Path, lang: str = "en") -> Track:
-    """Check a `Path`'s shapes and freeze it at its last finite point; its legend
-    text in `lang`."""
+def make_tracks(paths: Sequence[Path], lang: str = "en") -> list[Track]:
+    """Every path as a `Track`, with its legend text in `lang`."""
+    texts = legend_texts(paths, lang)
+    return [make_track(p, label) for p, label in zip(paths, texts, strict=True)]
+
+
+def make_track(path: Path, label: str) -> Track:
+    """Check a `Path`'s shapes and freeze it at its last finite point."""
     xy = np.asarray(path.xy, dtype=np.float64)
     loss = np.asarray(path.loss, dtype=np.float64)
     if xy.ndim != 2 or xy.shape[1] != 2 or xy.shape[0] < 1:
-        raise OptvizError(f"path {path.label!r}: xy must have shape (steps, 2), got {xy.shape}")
+        raise OptvizError(f"path {label!r}: xy must have shape (steps, 2), got {xy.shape}")
     if loss.shape != (xy.shape[0],):
         raise OptvizError(
-            f"path {path.label!r}: loss must have shape ({xy.shape[0]},), got {loss.shape}"
+            f"path {label!r}: loss must have shape ({xy.shape[0]},), got {loss.shape}"
         )
     finite = np.isfinite(xy).all(axis=1)
     stop = xy.shape[0] if finite.all() else int(np.argmin(finite))
@@ -68,4 +75,4 @@ def make_track(path: Path, lang: str = "en") -> Track:
         xy = xy.copy()
         xy[last + 1 :] = xy[last]
     loss = np.where(np.isfinite(loss), loss, np.nan)
-    return Track(path_label(path.label, lang, path.diverged_at), path.color, xy, loss, last)
+    return Track(label, color_of(path), marker_of(path), xy, loss, last)

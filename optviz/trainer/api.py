@@ -6,12 +6,11 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from optviz.errors import OptvizError
+from optviz.optimizers import TRAIN_DEFAULT
 from optviz.trainer.data import Dataset, load, parse_batch_size
 from optviz.trainer.model import ACTIVATIONS, INITS, config_for
 from optviz.trainer.optim import check_name
 from optviz.trainer.result import MetricsLog, TrainResult, save_params
-
-DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adam", "kfac")
 
 
 def _file_stem(name: str) -> str:
@@ -19,7 +18,7 @@ def _file_stem(name: str) -> str:
 
 
 def train(
-    optimizers: str | Iterable[str] = DEFAULT_OPTIMIZERS,
+    optimizers: str | Iterable[str] = TRAIN_DEFAULT,
     *,
     dataset: str | Dataset = "digits",
     data_dir: str | Path | None = None,

@@ -15,78 +15,17 @@ from typing import Any
 import jax
 import optax
 
-from optviz.errors import UnknownNameError
+from optviz import optimizers
+from optviz.errors import OptvizError
 from optviz.trainer.kfac import KFAC
 from optviz.trainer.model import ModelConfig, accuracy, cross_entropy, forward
 
-# Learning rates that train the CNN well (the toy-landscape defaults of the
-# registry are tuned for 2-D surfaces, not for a network).
-TRAIN_LR = {
-    "sgd": 0.1,
-    "momentum": 0.02,
-    "nag": 0.02,
-    "adagrad": 0.03,
-    "adadelta": 1.0,
-    "rmsprop": 1e-3,
-    "adam": 3e-3,
-    "adamw": 3e-3,
-    "nadam": 3e-3,
-    "amsgrad": 3e-3,
-    "lion": 3e-4,
-    "kfac": 0.02,
-}
-
-_FALLBACK = {
-    "sgd": lambda learning_rate: optax.sgd(learning_rate),
-    "momentum": lambda learning_rate, momentum=0.9: optax.sgd(learning_rate, momentum),
-    "nag": lambda learning_rate, momentum=0.9: optax.sgd(learning_rate, momentum, nesterov=True),
-    "adagrad": optax.adagrad,
-    "adadelta": optax.adadelta,
-    "rmsprop": optax.rmsprop,
-    "adam": optax.adam,
-    "adamw": optax.adamw,
-    "nadam": optax.nadam,
-    "amsgrad": optax.amsgrad,
-    "lion": optax.lion,
-}
-
-
-def _make_optimizer(name: str, hparams: dict) -> optax.GradientTransformation:
-    """The registry's optimizer; a stand-in table of optax aliases until it lands."""
-    try:
-        from optviz.optimizers import get
-    except ImportError:
-        get = None
-    if get is not None:
-        return get(name, **hparams)
-    hparams = dict(hparams)
-    if "lr" in hparams:
-        hparams["learning_rate"] = hparams.pop("lr")
-    if name.startswith("optax:"):
-        factory = getattr(optax, name.removeprefix("optax:"), None)
-        if factory is None:
-            raise UnknownNameError("optax optimizer", name.removeprefix("optax:"), dir(optax))
-        return factory(**hparams)
-    if name not in _FALLBACK:
-        raise UnknownNameError("optimizer", name, [*_FALLBACK, "kfac"])
-    return _FALLBACK[name](**hparams)
-
-
-def optimizer_names() -> list[str]:
-    """Names the trainer accepts (the registry's when present)."""
-    try:
-        from optviz.optimizers import names
-    except ImportError:
-        return [*_FALLBACK, "kfac"]
-    return list(names())
-
 
 def check_name(name: str) -> None:
-    if name == "kfac" or name.startswith("optax:"):
-        return
-    known = optimizer_names()
-    if name not in known:
-        raise UnknownNameError("optimizer", name, known)
+    """Raise an `OptvizError` unless the trainer can train with optimizer `name`."""
+    entry = optimizers.spec(name)  # unknown names: close matches
+    if entry.train_lr is None and not name.startswith(optimizers.OPTAX_PREFIX):
+        raise OptvizError(f"optimizer {name!r} cannot train the CNN")
 
 
 @dataclass(frozen=True)
@@ -109,8 +48,9 @@ def make_stepper(
     if "lr" in hparams:
         hparams["learning_rate"] = hparams.pop("lr")
     check_name(name)
-    if name in TRAIN_LR:
-        hparams.setdefault("learning_rate", TRAIN_LR[name])
+    train_lr = optimizers.spec(name).train_lr
+    if train_lr is not None:
+        hparams.setdefault("learning_rate", train_lr)
     if name == "kfac":
         kfac = KFAC(cfg, weight_decay=weight_decay, clip=clip, **hparams)
         return Stepper(name, kfac.init, kfac.step)
@@ -120,7 +60,7 @@ def make_stepper(
         parts.append(optax.clip_by_global_norm(clip))
     if weight_decay:
         parts.append(optax.add_decayed_weights(weight_decay))
-    parts.append(_make_optimizer(name, hparams))
+    parts.append(optimizers.get(name, **hparams))
     tx = optax.chain(*parts) if len(parts) > 1 else parts[0]
 
     def loss_fn(params, x, y, key):
