@@ -21,7 +21,7 @@ import numpy as np
 
 import optviz
 from optviz import engine
-from optviz.explorer.figure import PathFigure
+from optviz.render.live import LiveFigure
 
 NAMES = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam")
 STEPS, MAX_STEPS = 500, 1000
@@ -75,10 +75,8 @@ def main() -> None:
 
     def rebuild(v):
         ex.lr_sliders["adam"].value = float(v)  # the same recompute (and a redraw) ...
-        view = PathFigure(ex.surface, list(ex.colors), ex.colors, size=ex.size)
-        res = ex.result
-        view.set_paths(dict(zip(res.optimizers, res.paths(), strict=True)), ex.start)
-        view.set_step(ex.step_slider.value)
+        view = LiveFigure(ex.surface, size=ex.size, title=ex.surface.name)
+        view.show(ex.result.paths(), ex.step_slider.value, start=ex.start)
         view.png()  # ... then the whole figure again, from scratch
 
     baseline = median_ms(rebuild, lrs[::-1])

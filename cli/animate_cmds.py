@@ -15,8 +15,6 @@ from optviz.cli.parse import default_out, parse_hparams, parse_names, parse_poin
 from optviz.cli.parse import positive as check_positive
 from optviz.errors import OptvizError
 
-FORMAT_SUFFIXES = {".gif": "gif", ".webp": "webp", ".mp4": "mp4", ".png": "png"}
-
 
 @app.command("animate")
 @user_errors
@@ -95,21 +93,11 @@ def animate_command(
 
 
 def _format(fmt: str | None, out: Path | None) -> str:
-    """The output format: --format, else the --out suffix, else gif."""
-    if fmt is not None:
-        if fmt not in FORMAT_SUFFIXES.values():
-            raise OptvizError(f"--format must be one of gif, mp4, webp, png; got {fmt!r}")
-        if out is not None and FORMAT_SUFFIXES.get(out.suffix.lower(), fmt) != fmt:
-            raise OptvizError(f"--out {out} does not match --format {fmt}")
-        return fmt
-    if out is None:
-        return "gif"
-    suffix = out.suffix.lower()
-    if suffix not in FORMAT_SUFFIXES:
-        raise OptvizError(
-            f"cannot tell the format of {out.name!r}: use .gif, .mp4, .webp or .png, or --format"
-        )
-    return FORMAT_SUFFIXES[suffix]
+    """The output format: --format, else the --out suffix, else gif (one table decides:
+    `optviz.render.writers`)."""
+    from optviz.render.writers import format_of
+
+    return format_of(out if out is not None else "", fmt or (None if out is not None else "gif"))
 
 
 def _check_writable(target: Path) -> None:

@@ -108,9 +108,9 @@ def render_entry(
     progress: Callable[[int, int], None] | None = None,
 ):
     """Write `entry` into `out_dir`; `frames` overrides the spec (for quick checks)."""
-    import optviz
+    from optviz.racing import race
 
-    race = optviz.race(
+    race = race(
         list(entry.optimizers), entry.surface, starts=entry.starts, steps=entry.steps,
         **_by_parameter(entry.hparams),
     )  # fmt: skip

@@ -32,8 +32,7 @@ from optviz import optimizers as _optimizers
 from optviz import surfaces as _surfaces
 from optviz.errors import OptvizError
 from optviz.paths import Path
-from optviz.render import FORMATS, RenderInfo, render
-from optviz.render.labels import color_of, legend_texts
+from optviz.render import RenderInfo, make_stage, render
 
 __all__ = ["Race", "race"]
 
@@ -104,7 +103,7 @@ class Race:
         options: those of `optviz.render.render` (view, frames, fps, size, theme,
         title, loss_panel, progress, ...), the same as the command line's.
         """
-        return render(self.surface, self.drawn_paths(), out, fmt=fmt or format_of(out), **options)
+        return render(self.surface, self.drawn_paths(), out, fmt=fmt, **options)
 
     def plot(
         self,
@@ -113,29 +112,17 @@ class Race:
         size: tuple[int, int] = (880, 440),
         theme: str = "light",
         title: str | None = None,
+        view: str = "2d",
+        lang: str = "en",
     ) -> Figure:
-        """A static figure: every path in full over the contours (+ the loss per step)."""
-        from optviz.explorer.figure import PathFigure
-
-        paths = self.drawn_paths()
-        keys = [f"{i}" for i in range(len(paths))]
-        colors = {k: color_of(p) for k, p in zip(keys, paths, strict=True)}
-        view = PathFigure(
-            self.surface,
-            keys,
-            colors,
-            size=size,
-            theme=theme,
-            loss_panel=loss_panel,
-            animated=False,
-            title=title,
-        )
-        for key, text in zip(keys, legend_texts(paths), strict=True):
-            view.lines[key].set_label(text)
-        view.set_paths(dict(zip(keys, paths, strict=True)), start=self.result.starts[0])
-        view.set_step(self.steps)
+        """A static figure: every path in full over the landscape (+ the loss per step),
+        drawn by the same figure engine as the animations."""
+        stage, _ = make_stage(
+            self.surface, self.drawn_paths(), view=view, size=size, theme=theme,
+            title=title, loss_panel=loss_panel, lang=lang, still=True,
+        )  # fmt: skip
         _register_figure_display()
-        return view.fig
+        return stage.fig
 
     def _render_bytes(self, fmt: str, frames: int) -> bytes:
         with tempfile.TemporaryDirectory(prefix="optviz-") as tmp:
@@ -192,14 +179,3 @@ def _figure_png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", facecolor=fig.get_facecolor())
     return buf.getvalue()
-
-
-def format_of(out: str | os.PathLike) -> str:
-    """The output format named by a file's extension (.gif, .webp, .mp4, .png)."""
-    fmt = FsPath(out).suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise OptvizError(
-            f"cannot tell the format of {FsPath(out).name!r} from its extension; "
-            f"use one of: {', '.join('.' + f for f in FORMATS)} (or pass the format)"
-        )
-    return fmt

@@ -122,10 +122,10 @@ def test_list_surface_shows_the_defaults_used_there():
         (["animate", "adam", "beale", "--frames", "-3"], "--frames must be a positive"),
         (["animate", "adam", "beale", "--view", "4d"], "unknown view '4d'"),
         (["animate", "adam", "beale", "--theme", "neon"], "theme"),
-        (["animate", "adam", "beale", "--format", "avi"], "--format must be one of"),
+        (["animate", "adam", "beale", "--format", "avi"], "unknown format 'avi'"),
         (["animate", "adam", "beale", "--out", "x.bmp"], "cannot tell the format"),
         (["animate", "adam", "beale", "--out", "/nonexistent/x.gif"], "does not exist"),
-        (["animate", "adam", "beale", "--fps", "0"], "fps must be positive"),
+        (["animate", "adam", "beale", "--fps", "0"], "fps must be a positive number"),
         (["show", "beale", "--out", "x.gif"], "writes a .png still"),
     ],
 )

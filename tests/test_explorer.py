@@ -56,7 +56,12 @@ def idx(ex, name):
 
 
 def line_xy(ex, name):
-    return ex.view.lines[name].get_xydata()
+    return ex.view.artists(name)[0].get_xydata()
+
+
+def shown(ex):
+    """The optimizers whose paths the figure draws."""
+    return [p.optimizer for p in ex.view.paths]
 
 
 def picture(ex):
@@ -99,10 +104,10 @@ def test_initial_state_matches_the_engine_and_the_figure(ex):
     assert ex.result.optimizers == tuple(NAMES)
     np.testing.assert_allclose(ex.result.positions, ref.positions, rtol=1e-5, atol=1e-6)
     for name in NAMES:
-        assert ex.view.lines[name].get_visible()
+        assert name in shown(ex)
         np.testing.assert_allclose(line_xy(ex, name), ref.positions[NAMES.index(name), 0])
         np.testing.assert_allclose(ex.lr_sliders[name].value, ref.hparams[name]["learning_rate"])
-    assert not ex.view.lines["nag"].get_visible()  # not selected
+    assert "nag" not in shown(ex)  # not selected
     assert ex.figure is ex.view.fig
     assert picture(ex).shape == (SIZE[1], SIZE[0], 3)
     assert "application/vnd.jupyter.widget-view+json" in ex._repr_mimebundle_()
@@ -141,19 +146,19 @@ def test_toggling_an_optimizer_hides_and_shows_its_path(ex):
     traces = engine.trace_count
     ex.optimizer_boxes["sgd"].value = False
     assert "sgd" not in ex.result.optimizers
-    assert not ex.view.lines["sgd"].get_visible() and not ex.view.heads["sgd"].get_visible()
+    assert "sgd" not in shown(ex) and len(ex.view.stage.scenes[0].heads) == 2
     assert ex.lr_sliders["sgd"].layout.display == "none"
     legend = [t.get_text() for t in ex.figure.legends[0].get_texts()]
     assert legend == ["Momentum", "Adam"]
     ex.optimizer_boxes["sgd"].value = True
-    assert ex.view.lines["sgd"].get_visible()
+    assert "sgd" in shown(ex)
     assert ex.result.optimizers == tuple(NAMES)  # registry order
     np.testing.assert_allclose(line_xy(ex, "sgd"), ex.result.positions[0, 0])
     assert engine.trace_count == traces  # sgd's compiled scan was reused
     # a new optimizer appears, drawn in its registry colour
     ex.optimizer_boxes["nag"].value = True
-    assert ex.view.lines["nag"].get_visible()
-    assert ex.view.lines["nag"].get_color() == optimizers.spec("nag").color
+    assert "nag" in shown(ex)
+    assert ex.view.artists("nag")[0].get_color() == optimizers.spec("nag").color
     np.testing.assert_allclose(line_xy(ex, "nag"), ex.result.positions[idx(ex, "nag"), 0])
 
 
@@ -165,7 +170,7 @@ def test_moving_the_start_moves_every_path(ex):
     np.testing.assert_allclose(ex.result.starts, [[1.0, -1.0]])
     for name in NAMES:
         np.testing.assert_allclose(line_xy(ex, name)[0], [1.0, -1.0])
-    np.testing.assert_allclose(ex.view.start_marker.get_xydata(), [[1.0, -1.0]])
+    np.testing.assert_allclose(ex.view.stage.scenes[0].start_marks.get_xydata(), [[1.0, -1.0]])
     ex.click(-2.0, 2.5)
     assert ex.start == (-2.0, 2.5)
     ref = optviz.trajectory("adam", "beale", start=(-2.0, 2.5), steps=STEPS)
@@ -178,9 +183,9 @@ def test_scrubber_moves_the_head_to_that_step(ex):
     assert ex.cache.computed == computed  # drawing only
     for name in NAMES:
         path = ex.result.positions[idx(ex, name), 0]
-        np.testing.assert_allclose(ex.view.heads[name].get_xydata(), path[37:38])
+        np.testing.assert_allclose(ex.view.artists(name)[1].get_xydata(), path[37:38])
         np.testing.assert_allclose(line_xy(ex, name), path[:38])
-    assert ex.view.step_text.get_text() == f"step 37 / {STEPS}"
+    assert ex.view.step == 37 and ex.view.stage.counter is not None
     assert ex.play.max == STEPS
 
 
@@ -277,7 +282,7 @@ def test_a_click_on_the_contours_sets_the_start(live):
     for name in NAMES:
         np.testing.assert_allclose(line_xy(live, name)[0], live.start, atol=1e-6)
     assert not np.allclose(line_xy(live, "adam")[0], first)
-    np.testing.assert_allclose(live.view.start_marker.get_xydata(), [live.start])
+    np.testing.assert_allclose(live.view.stage.scenes[0].start_marks.get_xydata(), [live.start])
     ref = optviz.trajectory("adam", "beale", start=live.start, steps=STEPS)
     np.testing.assert_allclose(line_xy(live, "adam"), ref, rtol=1e-5, atol=1e-6)
     assert engine.trace_count == traces  # no recompilation

@@ -2,8 +2,8 @@
 
 >>> ex = optviz.explore("beale")   # doctest: +SKIP
 
-`optviz.explorer.figure` (the updatable picture) needs only matplotlib; `Race.plot`
-uses it too. The widgets load only when `explore` is called.
+The picture is `optviz.render.live.LiveFigure`, drawn by the same figure engine as
+the animations. The widgets load only when `explore` is called.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The explorer: ipywidgets controls around a live `PathFigure`.
+"""The explorer: ipywidgets controls around a `LiveFigure` (`optviz.render.live`).
 
 Every control is an attribute, so code (and tests) can drive it like a user:
 
@@ -8,9 +8,10 @@ Every control is an attribute, so code (and tests) can drive it like a user:
 >>> ex.step_slider.value = 40                        # scrub
 >>> ex.result, ex.figure                             # Trajectories, matplotlib Figure
 
-The picture is a persistent figure: a slider move recomputes the optimizers whose
-inputs changed (no recompilation: see `optviz.explorer.paths`) and updates line data;
-the landscape is redrawn only when the surface changes.
+The picture is a persistent figure drawn by the same figure engine as the GIFs: a
+slider move recomputes the optimizers whose inputs changed (no recompilation: see
+`optviz.explorer.paths`) and updates line data; the figure is laid out again only
+when the legend, the loss axis or the surface changes.
 
 With ipympl installed (the interactive matplotlib backend for Jupyter, in the
 `notebook` extra), the figure is shown on an ipympl canvas widget (`ex.canvas`) and a
@@ -36,9 +37,9 @@ from optviz import optimizers as _optimizers
 from optviz import surfaces as _surfaces
 from optviz.errors import OptvizError
 from optviz.explorer import controls
-from optviz.explorer.figure import PathFigure
 from optviz.explorer.paths import PathCache
 from optviz.render import RenderInfo
+from optviz.render.live import LiveFigure
 
 
 def ipympl_parts() -> tuple[type, type] | None:
@@ -78,7 +79,6 @@ class Explorer:
         self.size, self.theme = size, theme
         self.cache = PathCache(max_steps)
         self._holding, self._pending = 0, set()
-        self.colors = {n: _optimizers.spec(n).color for n in names}
         surf = _surfaces.get(surface)
         self.surface_dropdown = W.Dropdown(
             options=_surfaces.names(), value=surf.name, description="surface", style=controls.STYLE
@@ -106,7 +106,7 @@ class Explorer:
             raise OptvizError("interactive=True needs ipympl: pip install 'optviz[notebook]'")
         self.interactive = self._ipympl is not None
         self.image = None if self.interactive else W.Image(format="png")
-        self.view: PathFigure | None = None
+        self.view: LiveFigure | None = None
         self._result: engine.Trajectories | None = None
         self._set_surface_defaults(surf, start)
         self.view = self._new_view(surf)
@@ -224,12 +224,11 @@ class Explorer:
                 self.status.value = f"error: {err}"
                 return
             self._result = res
-            self.view.set_paths(dict(zip(res.optimizers, res.paths(), strict=True)), self.start)
             self.status.value = ""
-        self.view.set_step(self.step_slider.value)
-        if self.interactive:
-            self.view.draw()  # blits: the canvas sends the changed pixels itself
-        else:
+        paths = self._result.paths() if self._result is not None else []
+        # an interactive canvas sends the changed pixels itself (blitting)
+        self.view.show(paths, self.step_slider.value, start=self.start)
+        if not self.interactive:
             self.image.value = self.view.png()
 
     def _set_surface_defaults(self, surf: _surfaces.Surface, start=None) -> None:
@@ -241,11 +240,9 @@ class Explorer:
         x, y = surf.start if start is None else start
         self.start_x.value, self.start_y.value = float(x), float(y)
 
-    def _new_view(self, surf: _surfaces.Surface) -> PathFigure:
+    def _new_view(self, surf: _surfaces.Surface) -> LiveFigure:
         options = {"canvas": self._new_canvas} if self.interactive else {}
-        view = PathFigure(
-            surf, list(self.colors), self.colors, size=self.size, theme=self.theme, **options
-        )
+        view = LiveFigure(surf, size=self.size, theme=self.theme, title=surf.name, **options)
         if self.interactive:
             view.canvas.mpl_connect("button_press_event", self._on_press)
         return view

@@ -5,16 +5,19 @@ and streams the frames to an encoder that knows nothing about matplotlib.
 """
 
 from optviz.render.api import VIEWS, RenderInfo, make_stage, render
-from optviz.render.encode import FORMATS
 from optviz.render.scene3d import project_to_pixels
 from optviz.render.theme import THEMES, Theme
+from optviz.render.writers import FORMATS, WRITERS, Writer, format_of
 
 __all__ = [
     "FORMATS",
     "THEMES",
     "VIEWS",
+    "WRITERS",
     "RenderInfo",
     "Theme",
+    "Writer",
+    "format_of",
     "make_stage",
     "project_to_pixels",
     "render",

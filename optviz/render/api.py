@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 
 import numpy as np
 from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
 
 from optviz.errors import OptvizError
 from optviz.i18n import check_lang, text
@@ -19,10 +20,10 @@ from optviz.render.fonts import font_families
 from optviz.render.stage import DPI, DPI_RANGE, Stage
 from optviz.render.theme import Theme, get_theme
 from optviz.render.timeline import frame_steps, make_tracks
+from optviz.render.writers import format_of, writer_for
 from optviz.surfaces.base import Surface
 
 VIEWS = ("2d", "3d", "both")
-TRANSPARENT_FORMATS = ("png", "webp")  # GIF's one-bit transparency would fringe the edges
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,16 @@ def make_stage(
     lang: str = "en",
     transparent: bool = False,
     dpi: float | None = None,
-) -> tuple[Stage, np.ndarray]:
+    still: bool = False,
+    starts: np.ndarray | None = None,
+    figure: Figure | None = None,
+) -> tuple[Stage, int]:
     """The figure `render` draws from, and the number of steps: for callers that want
-    frames as arrays, or pixel positions of data points (`stage.scenes[i].to_pixels`)."""
+    frames as arrays, or pixel positions of data points (`stage.scenes[i].to_pixels`).
+
+    still: a picture with every path in full and no step counter (`stage.fig` is a
+    plain Figure). starts: points to mark as starts (None: the paths' first points).
+    figure: draw into this figure and its canvas (cleared first)."""
     if view not in VIEWS:
         raise OptvizError(f"unknown view {view!r}; choose from: {', '.join(VIEWS)}")
     w, h = (int(v) for v in size)
@@ -81,8 +89,22 @@ def make_stage(
         fonts=fonts,
         transparent=bool(transparent),
         dpi=dpi,
+        still=still,
+        starts=starts,
+        figure=figure,
     )
     return stage, n_steps
+
+
+def check_fps(fps: float) -> float:
+    """`fps` as a positive finite float, or an `OptvizError`."""
+    try:
+        value = float(fps)
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(fps, bool) or not (value > 0 and math.isfinite(value)):
+        raise OptvizError(f"fps must be a positive number, got {fps!r}")
+    return value
 
 
 def check_dpi(dpi: float | None) -> float:
@@ -111,7 +133,7 @@ def render(
     theme: str | Theme = "light",
     title: str | None = None,
     loss_panel: bool = False,
-    fmt: str = "gif",
+    fmt: str | None = None,
     step_label: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     lang: str = "en",
@@ -123,7 +145,8 @@ def render(
     view: "2d" contours, "3d" surface, or "both" side by side; loss_panel adds a
     loss-versus-step plot. frames are spread evenly over the steps, the last frame
     showing the final step. fmt: "gif", "webp", "mp4" (needs imageio-ffmpeg) or "png"
-    (the last frame as a still). `progress(done, total)` is called after each frame.
+    (the last frame as a still); None: from the extension of `out`.
+    `progress(done, total)` is called after each frame.
     lang: the language of the words drawn ("en", "ja"; "ja" needs ``optviz[ja]``):
     optimizer names, axis and panel labels, the step counter (step_label None: "step"
     in `lang`), "diverged at step N". A path label that is not an optimizer's name is
@@ -132,11 +155,10 @@ def render(
     100); the picture stays `size` pixels.
     The file appears only when complete; the same inputs write the same bytes.
     """
-    if transparent and fmt in encode.FORMATS and fmt not in TRANSPARENT_FORMATS:
-        raise OptvizError("--transparent works with png and webp")
-    encode.require_format(fmt)
-    if not fps > 0:
-        raise OptvizError(f"fps must be positive, got {fps}")
+    fmt = format_of(out, fmt)
+    writer = writer_for(fmt)
+    fps = check_fps(fps)
+    writer.check(fps=fps, transparent=bool(transparent))
     if isinstance(frames, bool) or int(frames) != frames:
         raise OptvizError(f"frames must be a whole number, got {frames!r}")
     out = FsPath(out)
@@ -156,30 +178,26 @@ def render(
         dpi=dpi,
     )
     steps = frame_steps(n_steps, int(frames))
-    if fmt == "png":
+    if writer.still:
         steps = steps[-1:]
     total = len(steps)
-
-    def drawn() -> Iterator[np.ndarray]:
-        for k, s in enumerate(steps):
-            yield stage.frame(int(s))
-            if progress is not None:
-                progress(k + 1, total)
-
+    reserved = [tuple(round(255 * v) for v in to_rgb(c)) for c in stage.reserved_colors]
     with encode.atomic_output(out) as tmp:
-        if fmt == "png":
-            (still,) = drawn()  # one frame; runs the progress callback too
-            result = encode.write_png(still, tmp, alpha=transparent)
-        elif fmt == "gif":
-            reserved = [tuple(round(255 * v) for v in to_rgb(c)) for c in stage.reserved_colors]
-            samples = [stage.frame(int(steps[0])), stage.frame(int(steps[-1]))]
-            palette = encode.Palette(samples, reserved)
-            del samples
-            result = encode.write_gif(drawn(), tmp, fps=fps, palette=palette)
-        elif fmt == "webp":
-            result = encode.write_webp(drawn(), tmp, fps=fps, n=total, alpha=transparent)
-        else:
-            result = encode.write_mp4(drawn(), tmp, fps=fps)
+        samples = [stage.frame(int(s)) for s in (steps[0], steps[-1])] if writer.palette else []
+        writer.open(
+            tmp, fps=fps, n_frames=total, transparent=bool(transparent),
+            samples=samples, reserved=reserved,
+        )  # fmt: skip
+        del samples
+        try:
+            for k, s in enumerate(steps):
+                writer.add(stage.frame(int(s)))
+                if progress is not None:
+                    progress(k + 1, total)
+            result = writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
     return RenderInfo(
         path=out,
         fmt=fmt,

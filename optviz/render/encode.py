@@ -23,7 +23,6 @@ from PIL import GifImagePlugin, Image
 
 from optviz.errors import OptvizError
 
-FORMATS = ("gif", "mp4", "webp", "png")
 TRANSPARENT = 255  # the GIF palette slot reserved for "unchanged since last frame"
 MAX_GIF_FPS = 50  # viewers treat GIF delays under 2/100 s as 1/10 s
 
@@ -306,20 +305,17 @@ def write_png(frame: np.ndarray, path: FsPath, *, alpha: bool = False) -> Encode
 MP4_EXTRA = "mp4 needs the optional extra: pip install 'optviz[mp4]'"
 
 
-def require_format(fmt: str) -> None:
-    """Fail early, before any drawing, if `fmt` is unknown or its encoder is missing."""
-    if fmt not in FORMATS:
-        raise OptvizError(f"unknown format {fmt!r}; choose from: {', '.join(FORMATS)}")
-    if fmt == "mp4":
-        try:
-            import imageio_ffmpeg  # noqa: F401
-        except ImportError:
-            raise OptvizError(MP4_EXTRA) from None
+def require_mp4() -> None:
+    """Fail early, before any drawing, if the mp4 encoder is missing."""
+    try:
+        import imageio_ffmpeg  # noqa: F401
+    except ImportError:
+        raise OptvizError(MP4_EXTRA) from None
 
 
 def write_mp4(frames: Iterable[np.ndarray], path: FsPath, *, fps: float) -> Encoded:
     """H.264 through imageio's ffmpeg plugin (the optional imageio-ffmpeg package)."""
-    require_format("mp4")
+    require_mp4()
     import imageio.v2 as iio
 
     n = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from optviz.i18n import text
 from optviz.render.scene2d import LINE_WIDTH, style_axes, to_pixels
@@ -15,16 +16,19 @@ LOG_SPAN = 100.0  # losses spanning more than this ratio get a log axis
 
 
 def loss_limits(tracks: list[Track]) -> tuple[float, float, bool]:
-    """(low, high, log?) for the loss axis, from the finite losses actually reached."""
+    """(low, high, log?) for the loss axis, from the finite losses actually reached,
+    rounded outwards (to decades on a log axis, else to tick multiples), so small
+    changes of the paths keep the same axis and the explorer's background is reused."""
     vals = np.concatenate([t.loss[: t.last + 1] for t in tracks] or [np.zeros(0)])
     vals = vals[np.isfinite(vals)]
     if vals.size == 0:
         return 0.0, 1.0, False
     lo, hi = float(vals.min()), float(vals.max())
     if lo > 0 and hi / lo > LOG_SPAN:
-        return lo / 1.6, hi * 1.6, True
+        return 10.0 ** np.floor(np.log10(lo)), 10.0 ** np.ceil(np.log10(hi)), True
     pad = 0.05 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.05
-    return lo - pad, hi + pad, False
+    ticks = MaxNLocator(nbins=5).tick_values(lo - pad, hi + pad)
+    return float(ticks[0]), float(ticks[-1]), False
 
 
 class LossScene:
@@ -40,6 +44,7 @@ class LossScene:
         fontsize: float,
         step_label: str,
         lang: str = "en",
+        animated: bool = True,
     ):
         ax = fig.add_axes(rect)
         self.ax, self.tracks = ax, tracks
@@ -56,13 +61,16 @@ class LossScene:
         self.steps = np.arange(n_steps, dtype=np.float64)
         self.lines: list[Line2D] = []
         for t in tracks:
-            line = Line2D([], [], color=t.color, lw=LINE_WIDTH, animated=True, zorder=7)
+            line = Line2D([], [], color=t.color, lw=LINE_WIDTH, animated=animated, zorder=7)
             ax.add_line(line)
             self.lines.append(line)
 
     @property
     def artists(self) -> list[Line2D]:
         return list(self.lines)
+
+    def set_tracks(self, tracks: list[Track]) -> None:
+        self.tracks = tracks
 
     def update(self, step: int) -> None:
         for t, line in zip(self.tracks, self.lines, strict=True):

@@ -29,19 +29,19 @@ def style_axes(ax: Axes, theme: Theme, fontsize: float) -> None:
     ax.yaxis.label.set_fontsize(fontsize)
 
 
-def line_style(color: str) -> dict:
+def line_style(color: str, animated: bool = True) -> dict:
     """How a path's line is drawn, in every view."""
     return dict(
         color=color,
         lw=LINE_WIDTH,
         solid_capstyle="round",
         solid_joinstyle="round",
-        animated=True,
+        animated=animated,
         zorder=7,
     )
 
 
-def head_style(color: str, theme: Theme, marker: str = "o") -> dict:
+def head_style(color: str, theme: Theme, marker: str = "o", animated: bool = True) -> dict:
     """How a path's head (its marker) is drawn, in every view."""
     return dict(
         ls="none",
@@ -50,8 +50,22 @@ def head_style(color: str, theme: Theme, marker: str = "o") -> dict:
         mfc=color,
         mec=theme.head_edge,
         mew=1.5,
-        animated=True,
+        animated=animated,
         zorder=8,
+    )
+
+
+def start_style(theme: Theme, animated: bool = True) -> dict:
+    """How start points are marked: small squares in the text colour."""
+    return dict(
+        ls="none",
+        marker="s",
+        ms=7,
+        mfc=theme.text,
+        mec=theme.head_edge,
+        mew=1.2,
+        animated=animated,
+        zorder=9,
     )
 
 
@@ -123,7 +137,7 @@ def to_pixels(ax: Axes, xy: np.ndarray) -> np.ndarray:
 
 
 class ContourScene:
-    """Contours drawn once; per frame, each path's line and ball."""
+    """Contours drawn once; per frame, the start points and each path's line and head."""
 
     def __init__(
         self,
@@ -135,24 +149,39 @@ class ContourScene:
         theme: Theme,
         fontsize: float,
         lang: str = "en",
+        animated: bool = True,
+        starts: np.ndarray | None = None,
     ):
+        """starts: (n, 2) points to mark as starts (None: the paths' first points)."""
         ax = fig.add_axes(rect)
-        self.ax, self.tracks = ax, tracks
+        self.ax, self.tracks, self.fixed_starts = ax, tracks, starts
         style_axes(ax, theme, fontsize)
         draw_contours(ax, surface, land, theme, lang)
+        self.start_marks = Line2D([], [], label="_start", **start_style(theme, animated))
+        ax.add_line(self.start_marks)
         self.lines: list[Line2D] = []
         self.heads: list[Line2D] = []
         for t in tracks:
-            line = Line2D([], [], **line_style(t.color))
-            head = Line2D([], [], **head_style(t.color, theme, t.marker))
+            line = Line2D([], [], label=t.label, **line_style(t.color, animated))
+            head = Line2D([], [], label="_head", **head_style(t.color, theme, t.marker, animated))
             ax.add_line(line)
             ax.add_line(head)
             self.lines.append(line)
             self.heads.append(head)
+        self.set_tracks(tracks)
 
     @property
     def artists(self) -> list[Line2D]:
-        return [*self.lines, *self.heads]
+        return [self.start_marks, *self.lines, *self.heads]
+
+    def set_tracks(self, tracks: list[Track]) -> None:
+        self.tracks = tracks
+        if self.fixed_starts is not None:
+            points = np.asarray(self.fixed_starts, dtype=np.float64).reshape(-1, 2)
+        else:
+            points = np.asarray([t.xy[0] for t in tracks], dtype=np.float64).reshape(-1, 2)
+        points = np.unique(points, axis=0) if len(points) else points
+        self.start_marks.set_data(points[:, 0], points[:, 1])
 
     def update(self, step: int) -> None:
         for t, line, head in zip(self.tracks, self.lines, self.heads, strict=True):

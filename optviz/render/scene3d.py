@@ -47,6 +47,7 @@ class SurfaceScene:
         theme: Theme,
         fontsize: float,
         lang: str = "en",
+        animated: bool = True,
     ):
         ax: Axes3D = fig.add_axes(rect, projection="3d")
         self.ax, self.tracks = ax, tracks
@@ -102,9 +103,23 @@ class SurfaceScene:
         ax.tick_params(axis="x", pad=-3)
         ax.tick_params(axis="y", pad=-3)
 
-        # Per track: x, y, z with everything outside the box blanked, so a path that
-        # leaves the domain just ends at the edge instead of spilling over the figure.
-        self.xyz: list[np.ndarray] = []
+        self.box = (x0, x1, y0, y1, zhi + self.lift)
+        self.lines: list[Line3D] = []
+        self.heads: list[Line3D] = []
+        for t in tracks:
+            line = Line3D([], [], [], **line_style(t.color, animated))
+            head = Line3D([], [], [], **head_style(t.color, theme, t.marker, animated))
+            ax.add_line(line)
+            ax.add_line(head)
+            self.lines.append(line)
+            self.heads.append(head)
+        self.set_tracks(tracks)
+
+    def set_tracks(self, tracks: list[Track]) -> None:
+        """Per track: x, y, z with everything outside the box blanked, so a path that
+        leaves the domain just ends at the edge instead of spilling over the figure."""
+        x0, x1, y0, y1, ztop = self.box
+        self.tracks, self.xyz = tracks, []
         for t in tracks:
             z = t.loss + self.lift
             inside = (
@@ -113,20 +128,11 @@ class SurfaceScene:
                 & (t.xy[:, 1] >= y0)
                 & (t.xy[:, 1] <= y1)
                 & np.isfinite(z)
-                & (z <= zhi + self.lift)
+                & (z <= ztop)
             )
             pts = np.column_stack([t.xy, z])
             pts[~inside] = np.nan
             self.xyz.append(pts)
-        self.lines: list[Line3D] = []
-        self.heads: list[Line3D] = []
-        for t in tracks:
-            line = Line3D([], [], [], **line_style(t.color))
-            head = Line3D([], [], [], **head_style(t.color, theme, t.marker))
-            ax.add_line(line)
-            ax.add_line(head)
-            self.lines.append(line)
-            self.heads.append(head)
 
     @property
     def artists(self) -> list[Line3D]:
