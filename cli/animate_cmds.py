@@ -53,6 +53,18 @@ def animate_command(
     dpi: Annotated[
         float | None, typer.Option(help="Text and line scale; the pixel size stays --size.")
     ] = None,
+    hold: Annotated[
+        float, typer.Option(help="Seconds the last frame stays up before the loop.")
+    ] = 2.0,
+    xlim: Annotated[
+        str | None, typer.Option(help="Show x from LO to HI (LO,HI) [default: the domain].")
+    ] = None,
+    ylim: Annotated[
+        str | None, typer.Option(help="Show y from LO to HI (LO,HI) [default: the domain].")
+    ] = None,
+    fit: Annotated[
+        bool, typer.Option(help="Frame the paths' extent (with a margin), not the domain.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Animate optimizers racing on a surface, e.g. `optviz animate adam beale`."""
@@ -69,6 +81,10 @@ def animate_command(
     check_positive(frames, "--frames")
     starts = [parse_point(s, "--start") for s in start] if start else None
     hparams = parse_hparams(names, lr, hp)
+    limits = {
+        "xlim": None if xlim is None else parse_point(xlim, "--xlim"),
+        "ylim": None if ylim is None else parse_point(ylim, "--ylim"),
+    }
 
     import optviz
 
@@ -77,7 +93,7 @@ def animate_command(
         info = race.save(
             target, view=view, frames=frames, fps=fps, size=pixels, theme=theme,
             title=title, loss_panel=loss_panel, fmt=fmt, progress=progress,
-            lang=lang, transparent=transparent, dpi=dpi,
+            lang=lang, transparent=transparent, dpi=dpi, hold=hold, fit=fit, **limits,
         )  # fmt: skip
     result = race.result
     kib = info.bytes / 1024
@@ -85,6 +101,8 @@ def animate_command(
         f"wrote {info.path}: {info.n_frames} frames, {info.size[0]}x{info.size[1]} px, "
         f"{kib:.0f} KiB"
     )
+    if frames > len(info.steps) and fmt != "png":
+        typer.echo(f"note: --frames {frames} is more than the {steps + 1} steps; drew one a step")
     for name in names:
         for i in range(len(result.starts)):
             step = result.diverged(name, i)
@@ -158,6 +176,6 @@ def show_command(
     info = render(
         surf, [], target, view=view, frames=1, size=pixels, theme=theme,
         title=title if title is not None else f"{surf.name}: {surf.formula}", fmt="png",
-        lang=lang, transparent=transparent, dpi=dpi,
+        lang=lang, transparent=transparent, dpi=dpi, starts=surf.starts,
     )  # fmt: skip
     typer.echo(f"wrote {info.path}: {info.size[0]}x{info.size[1]} px")

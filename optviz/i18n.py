@@ -21,6 +21,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "x": ("x", "x"),  # the landscape's axes: coordinates, written as in the formulas
     "y": ("y", "y"),
     "diverged": ("diverged at step {step}", "ステップ {step} で発散"),
+    "left": ("left the plot at step {step}", "ステップ {step} で枠外へ"),
+    # the same, for a crowded legend
+    "diverged.short": ("diverged, step {step}", "{step} で発散"),
+    "left.short": ("left, step {step}", "{step} で枠外へ"),
     "from": ("from {point}", "{point} から"),  # races from several start points
 }
 

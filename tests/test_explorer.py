@@ -206,8 +206,9 @@ def test_divergence_shows_in_the_legend(ex):
     ex.lr_sliders["sgd"].value = 10.0
     step = ex.result.diverged("sgd")
     assert step is not None
-    legend = [t.get_text() for t in ex.figure.legends[0].get_texts()]
-    assert legend[0] == f"SGD (diverged at step {step})"
+    ((note, track),) = ex.view.stage.notes  # shown from that step on
+    assert track.note == f"diverged at step {step}"
+    assert note.get_text().startswith("SGD") and f"{step}" in note.get_text()
     assert np.isfinite(line_xy(ex, "sgd")).all()
 
 

@@ -13,6 +13,7 @@ from optviz import i18n, optimizers
 from optviz.errors import OptvizError
 from optviz.paths import Path
 from optviz.render.labels import legend_text, legend_texts
+from optviz.render.timeline import make_track
 
 XY, LOSS = np.zeros((3, 2)), np.zeros(3)
 
@@ -67,11 +68,9 @@ def test_unknown_optimizer_and_key_are_errors():
     "path, en, ja",
     [
         (Path(XY, LOSS, optimizer="sgd"), "SGD", "確率的勾配降下法 (SGD)"),
-        (Path(XY, LOSS, optimizer="adagrad", diverged_at=40),
-         "Adagrad (diverged at step 40)", "Adagrad (ステップ 40 で発散)"),
+        (Path(XY, LOSS, optimizer="adagrad", diverged_at=40), "Adagrad", "Adagrad"),
         (Path(XY, LOSS, optimizer="sgd", label="my run"), "my run", "my run"),
-        (Path(XY, LOSS, label="SGDX", diverged_at=3),
-         "SGDX (diverged at step 3)", "SGDX (ステップ 3 で発散)"),
+        (Path(XY, LOSS, label="SGDX", diverged_at=3), "SGDX", "SGDX"),
     ],
 )  # fmt: skip
 def test_legends_are_composed_from_fields_in_each_language(path, en, ja):
@@ -98,3 +97,15 @@ def test_optax_names_have_a_legend_in_every_language():
         == legend_text(path, "ja")
         == optimizers.spec("optax:adabelief").display
     )
+
+
+@pytest.mark.parametrize(
+    "lang, note, short",
+    [("en", "diverged at step 3", "diverged, step 3"), ("ja", "ステップ 3 で発散", "3 で発散")],
+)
+def test_what_happens_on_the_way_is_a_note_in_each_language(lang, note, short):
+    xy = np.zeros((6, 2))
+    track = make_track(Path(xy, np.zeros(6), optimizer="sgd", diverged_at=3), "SGD", lang)
+    assert (track.note, track.short_note, track.event_step) == (note, short, 3)
+    assert track.label_at(2) == "SGD" and track.label_at(3) == f"SGD ({note})"
+    assert track.label_at(5, "\n", short=True) == f"SGD\n{short}"

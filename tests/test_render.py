@@ -101,8 +101,8 @@ def test_gif_structure_and_timing(beale, race, tmp_path):
     assert info.path == out and info.bytes == out.stat().st_size
     assert len(frames) == info.n_frames and 2 <= info.n_frames <= 24
     assert frames[0].shape == (SMALL[1], SMALL[0], 3) and info.size == SMALL
-    assert sum(durations) == pytest.approx(24 / 12 * 1000, abs=10)
-    assert info.duration_s == pytest.approx(2.0, abs=0.01)
+    assert sum(durations) == pytest.approx(24 / 12 * 1000 + 2000, abs=10)  # + the 2 s hold
+    assert info.duration_s == pytest.approx(2.0 + 2.0, abs=0.01)  # + the held last frame
     assert info.steps[0] == 0 and info.steps[-1] == 59 and len(info.steps) == 24
 
 
@@ -110,8 +110,9 @@ def test_duplicate_frames_merge_keeping_total_time(beale, tmp_path):
     short = [line_path("A", COLORS[0], (2.0, 1.7), (3.0, 0.5), steps=4)]
     info = render(beale, short, tmp_path / "a.gif", frames=30, fps=10, size=SMALL)
     frames, durations = gif_frames(tmp_path / "a.gif")
-    assert info.n_frames == len(frames) == 4  # 30 frames show only 4 distinct steps
-    assert sum(durations) == pytest.approx(3000, abs=10)
+    assert info.steps == (0, 1, 2, 3)  # 30 frames asked: one a step is all there is
+    assert info.n_frames == len(frames) == 4  # the held copies merge into the last
+    assert sum(durations) == pytest.approx(400 + 2000, abs=10)
 
 
 @pytest.mark.parametrize("view", ["2d", "3d", "both"])
@@ -204,7 +205,7 @@ def test_webp_animation(beale, race, tmp_path):
     with Image.open(tmp_path / "w.webp") as im:
         assert im.format == "WEBP" and im.size == SMALL
         assert im.n_frames == info.n_frames == 6
-    assert info.duration_s == pytest.approx(1.0)
+    assert info.duration_s == pytest.approx(1.0 + 2.0)  # + the held last frame
 
 
 def test_mp4_without_the_extra_says_how_to_get_it(beale, race, tmp_path, monkeypatch):

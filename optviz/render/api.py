@@ -20,6 +20,7 @@ from optviz.render.fonts import font_families
 from optviz.render.stage import DPI, DPI_RANGE, Stage
 from optviz.render.theme import Theme, get_theme
 from optviz.render.timeline import frame_steps, make_tracks
+from optviz.render.view import view_box, viewed
 from optviz.render.writers import format_of, writer_for
 from optviz.surfaces.base import Surface
 
@@ -53,16 +54,22 @@ def make_stage(
     lang: str = "en",
     transparent: bool = False,
     dpi: float | None = None,
-    still: bool = False,
+    still: bool | None = None,
     starts: np.ndarray | None = None,
     figure: Figure | None = None,
+    xlim: Sequence[float] | None = None,
+    ylim: Sequence[float] | None = None,
+    fit: bool = False,
 ) -> tuple[Stage, int]:
     """The figure `render` draws from, and the number of steps: for callers that want
     frames as arrays, or pixel positions of data points (`stage.scenes[i].to_pixels`).
 
     still: a picture with every path in full and no step counter (`stage.fig` is a
-    plain Figure). starts: points to mark as starts (None: the paths' first points).
-    figure: draw into this figure and its canvas (cleared first)."""
+    plain Figure); None: a still when there are no paths (a picture of the surface).
+    starts: points to mark as starts (None: the paths' first points).
+    figure: draw into this figure and its canvas (cleared first). xlim, ylim: the
+    part of the plane to show (default: the surface's domain); fit: frame the paths'
+    extent instead. Every path must start inside what is shown."""
     if view not in VIEWS:
         raise OptvizError(f"unknown view {view!r}; choose from: {', '.join(VIEWS)}")
     w, h = (int(v) for v in size)
@@ -72,7 +79,11 @@ def make_stage(
     dpi = check_dpi(dpi)
     if step_label is None:
         step_label = text("step", lang)
-    tracks = make_tracks(paths, lang)
+    if still is None:
+        still = not paths
+    box = view_box(surface, paths, xlim=xlim, ylim=ylim, fit=fit)
+    surface = viewed(surface, box)
+    tracks = make_tracks(paths, lang, box)
     fonts = font_families(lang, [title, step_label, *(t.label for t in tracks)])
     n_steps = max((t.xy.shape[0] for t in tracks), default=1)
     stage = Stage(
@@ -94,6 +105,21 @@ def make_stage(
         figure=figure,
     )
     return stage, n_steps
+
+
+HOLD_S = 2.0  # the last frame stays up this long, so the result is seen before the loop
+MAX_HOLD_S = 60.0
+
+
+def check_hold(hold: float) -> float:
+    """`hold` as seconds from 0 to MAX_HOLD_S, or an `OptvizError`."""
+    try:
+        value = float(hold)
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(hold, bool) or not 0.0 <= value <= MAX_HOLD_S:
+        raise OptvizError(f"hold must be from 0 to {MAX_HOLD_S:g} seconds, got {hold!r}")
+    return value
 
 
 def check_fps(fps: float) -> float:
@@ -139,6 +165,11 @@ def render(
     lang: str = "en",
     transparent: bool = False,
     dpi: float | None = None,
+    hold: float = HOLD_S,
+    xlim: Sequence[float] | None = None,
+    ylim: Sequence[float] | None = None,
+    fit: bool = False,
+    starts: Sequence[Sequence[float]] | None = None,
 ) -> RenderInfo:
     """Animate `paths` racing over `surface` and write the result to `out`.
 
@@ -152,7 +183,12 @@ def render(
     in `lang`), "diverged at step N". A path label that is not an optimizer's name is
     drawn as written, as is `title`. transparent: the background around the panels is
     see-through (png and webp). dpi: text and line sizes (pixels per inch, default
-    100); the picture stays `size` pixels.
+    100); the picture stays `size` pixels. hold: seconds the last frame stays up
+    before the animation loops. xlim, ylim: the part of the plane shown (default:
+    the surface's domain); fit: frame the paths' extent instead. starts: points to
+    mark as start points (None: where the paths begin). A path's start must
+    be inside what is shown. frames beyond one per step are not drawn: a frame per
+    step is the most there is to show (`RenderInfo.steps` says what was drawn).
     The file appears only when complete; the same inputs write the same bytes.
     """
     fmt = format_of(out, fmt)
@@ -161,6 +197,7 @@ def render(
     writer.check(fps=fps, transparent=bool(transparent))
     if isinstance(frames, bool) or int(frames) != frames:
         raise OptvizError(f"frames must be a whole number, got {frames!r}")
+    hold = check_hold(hold)
     out = FsPath(out)
     if not out.parent.is_dir():
         raise OptvizError(f"cannot write {out}: folder {out.parent} does not exist")
@@ -176,24 +213,32 @@ def render(
         lang=lang,
         transparent=transparent,
         dpi=dpi,
+        xlim=xlim,
+        ylim=ylim,
+        fit=fit,
+        starts=None if starts is None else np.asarray(starts, dtype=np.float64),
     )
-    steps = frame_steps(n_steps, int(frames))
+    steps = frame_steps(n_steps, min(int(frames), n_steps))
     if writer.still:
         steps = steps[-1:]
     total = len(steps)
+    held = 0 if writer.still else round(hold * fps)  # copies of the last frame
     reserved = [tuple(round(255 * v) for v in to_rgb(c)) for c in stage.reserved_colors]
     with encode.atomic_output(out) as tmp:
         samples = [stage.frame(int(s)) for s in (steps[0], steps[-1])] if writer.palette else []
         writer.open(
-            tmp, fps=fps, n_frames=total, transparent=bool(transparent),
+            tmp, fps=fps, n_frames=total + held, transparent=bool(transparent),
             samples=samples, reserved=reserved,
         )  # fmt: skip
         del samples
         try:
             for k, s in enumerate(steps):
-                writer.add(stage.frame(int(s)))
+                frame = stage.frame(int(s))
+                writer.add(frame)
                 if progress is not None:
                     progress(k + 1, total)
+            for _ in range(held):  # merged into one long frame by GIF and WebP
+                writer.add(frame)
             result = writer.finish()
         except BaseException:
             writer.abort()

@@ -1,8 +1,11 @@
 """Legend words for a path, composed from its fields in the picture's language.
 
 >>> from optviz.paths import Path
->>> legend_text(Path(None, None, optimizer="sgd", diverged_at=40), "ja")
-'確率的勾配降下法 (SGD) (ステップ 40 で発散)'
+>>> legend_text(Path(None, None, optimizer="sgd"), "ja")
+'確率的勾配降下法 (SGD)'
+
+What happens to a path on the way ("diverged at step N", "left the plot at step N")
+is added by the drawing, from that step on (`optviz.render.timeline.Track`).
 """
 
 from __future__ import annotations
@@ -31,8 +34,6 @@ def legend_text(path: Path, lang: str = "en", *, numbered: bool = False) -> str:
     if numbered and path.label is None and path.start is not None:
         x, y = path.start
         out = f"{out} {text('from', lang, point=f'({x:g}, {y:g})')}"
-    if path.diverged_at is not None:
-        out = f"{out} ({text('diverged', lang, step=path.diverged_at)})"
     return out
 
 

@@ -86,6 +86,7 @@ class LiveFigure:
                 self.surface, self.paths, size=self.size, theme=self.theme,
                 title=self.title, loss_panel=self.loss_panel, lang=self.lang,
                 starts=None if start is None else np.asarray([start]), figure=self.fig,
+                still=False,
             )  # fmt: skip
             self._layout = layout
             self.layouts += 1

@@ -55,6 +55,23 @@ def head_style(color: str, theme: Theme, marker: str = "o", animated: bool = Tru
     )
 
 
+def event_style(track: Track, theme: Theme, animated: bool = True) -> dict:
+    """The mark of a path's event: its own marker, hollow, on the edge where it left
+    the plot (drawn unclipped, so the whole mark shows); a cross where it diverged."""
+    left = track.event == "left"
+    return dict(
+        ls="none",
+        marker=track.marker if left else "X",
+        ms=HEAD_SIZE * (0.9 if left else 1.1),
+        mfc=theme.background if left else track.color,
+        mec=track.color if left else theme.head_edge,
+        mew=2.2 if left else 1.2,
+        clip_on=not left,
+        animated=animated,
+        zorder=8.5,
+    )
+
+
 def start_style(theme: Theme, animated: bool = True) -> dict:
     """How start points are marked: small squares in the text colour."""
     return dict(
@@ -129,6 +146,55 @@ def mark_known_points(ax: Axes, surface: Surface, theme: Theme, z=None) -> None:
         )
 
 
+FAN_PX = 0.75 * HEAD_SIZE * 100 / 72  # heads closer than this (pixels at 100 dpi) overlap
+TOGETHER = 0.01  # paths whose mean distance is below this share of the view run together
+
+
+def fan_out(ax: Axes, heads: np.ndarray) -> np.ndarray:
+    """Head positions moved apart where they would cover each other: each group of
+    heads closer than a head's size is spread on a small circle around its middle,
+    so every optimizer's marker stays in sight (the paths themselves are untouched)."""
+    out = heads.copy()
+    ok = np.isfinite(heads).all(axis=1)
+    if ok.sum() < 2:
+        return out
+    scale = ax.figure.dpi / 100
+    px = ax.transData.transform(heads[ok])
+    index = np.flatnonzero(ok)
+    group = np.arange(len(px))  # union of heads closer than FAN_PX
+    for i in range(len(px)):
+        for j in range(i):
+            if np.hypot(*(px[i] - px[j])) < FAN_PX * scale:
+                group[group == group[i]] = group[j]
+    inverse = ax.transData.inverted()
+    for g in np.unique(group):
+        members = np.flatnonzero(group == g)
+        if len(members) < 2:
+            continue
+        centre = px[members].mean(axis=0)
+        radius = FAN_PX * scale * (0.6 + 0.12 * len(members))
+        angles = np.pi / 2 + 2 * np.pi * np.arange(len(members)) / len(members)
+        spread = centre + radius * np.column_stack([np.cos(angles), np.sin(angles)])
+        out[index[members]] = inverse.transform(spread)
+    return out
+
+
+def dash_patterns(tracks: list[Track], ax: Axes) -> list:
+    """A line style per path: solid, or dashed where it runs together with an earlier
+    path (drawn later, on top: the earlier one shows through the gaps)."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    span = max(abs(x1 - x0), abs(y1 - y0))
+    styles: list = []
+    for i, t in enumerate(tracks):
+        close = 0
+        for u in tracks[:i]:
+            n = min(t.last, u.last) + 1
+            if n > 1 and np.nanmean(np.hypot(*(t.xy[:n] - u.xy[:n]).T)) < TOGETHER * span:
+                close += 1
+        styles.append("-" if close == 0 else (2.0 * close, (3.0, 3.0)))
+    return styles
+
+
 def to_pixels(ax: Axes, xy: np.ndarray) -> np.ndarray:
     """Data (x, y) -> frame pixels (column, row), row 0 at the top: where Agg draws them."""
     disp = ax.transData.transform(np.asarray(xy, dtype=np.float64).reshape(-1, 2))
@@ -161,21 +227,26 @@ class ContourScene:
         ax.add_line(self.start_marks)
         self.lines: list[Line2D] = []
         self.heads: list[Line2D] = []
+        self.marks: list[Line2D] = []  # where a path left the plot, or diverged
         for t in tracks:
-            line = Line2D([], [], label=t.label, **line_style(t.color, animated))
+            line = Line2D([], [], label=t.name, **line_style(t.color, animated))
             head = Line2D([], [], label="_head", **head_style(t.color, theme, t.marker, animated))
-            ax.add_line(line)
-            ax.add_line(head)
+            mark = Line2D([], [], label="_event", **event_style(t, theme, animated))
+            for artist in (line, head, mark):
+                ax.add_line(artist)
             self.lines.append(line)
             self.heads.append(head)
+            self.marks.append(mark)
         self.set_tracks(tracks)
 
     @property
     def artists(self) -> list[Line2D]:
-        return [self.start_marks, *self.lines, *self.heads]
+        return [self.start_marks, *self.lines, *self.marks, *self.heads]
 
     def set_tracks(self, tracks: list[Track]) -> None:
         self.tracks = tracks
+        for line, dashes in zip(self.lines, dash_patterns(tracks, self.ax), strict=True):
+            line.set_linestyle(dashes)
         if self.fixed_starts is not None:
             points = np.asarray(self.fixed_starts, dtype=np.float64).reshape(-1, 2)
         else:
@@ -184,11 +255,21 @@ class ContourScene:
         self.start_marks.set_data(points[:, 0], points[:, 1])
 
     def update(self, step: int) -> None:
-        for t, line, head in zip(self.tracks, self.lines, self.heads, strict=True):
+        # Where each optimizer shows: its head, or the mark on the edge once it left.
+        gone = [t.happened(step) and t.event == "left" for t in self.tracks]
+        spots = [t.exit_xy if g else t.head(step) for t, g in zip(self.tracks, gone, strict=True)]
+        spots = fan_out(self.ax, np.asarray(spots, dtype=np.float64).reshape(-1, 2))
+        rows = zip(self.tracks, self.lines, self.heads, self.marks, spots, gone, strict=True)
+        for t, line, head, mark, (sx, sy), left in rows:
             xy = t.xy[t.upto(step)]
             line.set_data(xy[:, 0], xy[:, 1])
-            hx, hy = t.head(step)
+            hx, hy = t.head(step) if left else (sx, sy)
             head.set_data([hx], [hy])
+            if t.happened(step):
+                mx, my = (sx, sy) if left else t.head(step)
+                mark.set_data([mx], [my])
+            else:
+                mark.set_data([], [])
 
     def to_pixels(self, xy: np.ndarray) -> np.ndarray:
         return to_pixels(self.ax, xy)

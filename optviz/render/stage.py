@@ -20,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 
 from optviz.render.counter import Counter
 from optviz.render.fonts import missing_from_base
@@ -100,7 +101,10 @@ class Stage:
             top = 1.9 * fs * pt
             ytxt = (H - 0.4 * fs * pt) / H
             if title:
-                fig.text(
+                counter_px = (
+                    0.0 if still else (len(f"{step_label} {n_steps:,}") + 1) * 0.62 * (fs + 1) * pt
+                )
+                heading = fig.text(
                     pad / W,
                     ytxt,
                     title,
@@ -111,6 +115,8 @@ class Stage:
                     # the Japanese font has no bold: keep one weight within the title
                     fontweight="normal" if lang == "ja" or missing_from_base([title]) else "bold",
                 )
+                lines = fit_title(heading, W - 2 * pad - counter_px, renderer)
+                top += (lines - 1) * 1.25 * heading.get_fontsize() * pt
             self.counter = None
             if not still:
                 self.counter = Counter(
@@ -133,14 +139,18 @@ class Stage:
             # Beside a lone contour panel if it fits; a 3-D box spills past its
             # axes (the z ticks), so there and with several panels: below.
             beside = kinds == ["2d"]
-            legend, right = self._legend(tracks, fs, beside, (W, H), top, pad, renderer)
+            # Without a title, a panel beside the legend reaches up past the counter's
+            # band: the counter then sits above the legend, in the strip on the right.
+            top_beside = top if title else pad
+            legend, right = self._legend(tracks, fs, beside, (W, H), top, top_beside, pad, renderer)
             lw_px = legend.get_window_extent(renderer).width if right else 0.0
             below = legend.get_window_extent(renderer).height if legend and not right else 0.0
             bottom = pad + below
             x0, x1 = 0.0, W - (lw_px + 2 * pad if right else 0.0)
-            y0, y1 = bottom, H - top
+            y0, y1 = bottom, H - (top_beside if right else top)
             if right:
-                legend.set_bbox_to_anchor(((W - pad) / W, 0.5), transform=fig.transFigure)
+                middle = (H - top + pad) / 2 / H  # of the strip below the counter
+                legend.set_bbox_to_anchor(((W - pad) / W, middle), transform=fig.transFigure)
 
             animated = not still
             self.scenes = []
@@ -153,7 +163,9 @@ class Stage:
                 w = (x1 - x0) * weights[kind] / total
                 if kind == "3d":
                     inset = 2.5 * fs * pt if left > x0 else 0.0  # room for the z tick labels
-                    rect = (left + inset, y0, w - inset, y1 - y0)
+                    # the box's corners and tick labels spill past its axes: keep them in
+                    edge = 1.5 * fs * pt if kind == kinds[-1] else 0.0
+                    rect = (left + inset, y0, w - inset - edge, y1 - y0)
                     scene = SurfaceScene(
                         fig, _frac(rect, W, H), surface, land3, tracks, theme, fs, lang, animated
                     )
@@ -180,6 +192,7 @@ class Stage:
                 self.scenes.append(scene)
                 left += w
 
+            self.notes = self._event_notes(legend, tracks) if legend and not still else []
             if still:
                 self._update(self.step)
                 return
@@ -188,38 +201,81 @@ class Stage:
             self.canvas.draw()  # everything static, once; `_on_draw` keeps it as pixels
             self.counter.capture(self.canvas, self.background)
 
-    def _legend(self, tracks, fs, beside, size, top, pad, renderer):
-        """A legend that fits: beside the panel if allowed and there is room, else below.
-        (None, False) when there is nothing to name."""
+    def _legend(self, tracks, fs, beside, size, top, top_beside, pad, renderer):
+        """The legend that leaves the plot the most room, and whether it is beside the
+        plot (else below). (None, False) when there is nothing to name.
+
+        Candidates: one column beside a lone contour panel, or columns below; each with
+        notes ("left the plot at step N") on the entry's line or on a line of their own,
+        at the base font size or a little smaller. A contour panel keeps equal scales,
+        so its size is the smaller of the width and height left to it."""
         if not tracks:
             return None, False
         W, H = size
+        fs_pt = fs
         handles = [
             Line2D([], [], color=t.color, lw=3, marker=t.marker, ms=8, mec=self.theme.head_edge)
             for t in tracks
         ]
-        labels = [t.label for t in tracks]
-        style = dict(
-            frameon=False,
-            fontsize=fs,
-            labelcolor=self.theme.text,
-            handlelength=1.6,
-            columnspacing=1.2,
-            handletextpad=0.5,
-            borderaxespad=0.2,
-        )
-        if beside:
-            leg = self.fig.legend(handles, labels, loc="center right", ncols=1, **style)
-            width = leg.get_window_extent(renderer).width
-            if width + 2 * pad <= W - (H - top) * 1.05:
-                return leg, True
-            leg.remove()
-        for ncols in range(max(len(tracks), 1), 0, -1):
-            leg = self.fig.legend(handles, labels, loc="lower center", ncols=ncols, **style)
-            if ncols == 1 or leg.get_window_extent(renderer).width <= W - 2 * pad:
-                return leg, False
-            leg.remove()
-        raise AssertionError("unreachable")
+        mx, my = 3.6 * fs * self.dpi / 72.0, 2.9 * fs * self.dpi / 72.0  # axis label margins
+        # Enough room: half the frame's area for the contour panel (as much as the
+        # height allows). Below that, whatever leaves the most room; above it, the
+        # largest type and the fullest notes.
+        goal = 0.95 * min((0.5 * W * H) ** 0.5, H - top_beside - pad - my)
+        best = None
+        for short in (False, True):
+            for sep in (" ", "\n"):
+                labels = [t.label_at(len(t.xy), sep, short) for t in tracks]
+                for size_pt in (fs_pt, 0.85 * fs_pt, 0.75 * fs_pt):
+                    style = dict(
+                        frameon=False, fontsize=size_pt, labelcolor=self.theme.text,
+                        handlelength=1.6, columnspacing=1.0, handletextpad=0.5,
+                        borderaxespad=0.2, labelspacing=0.35,
+                    )  # fmt: skip
+                    places = [("center right", 1)] if beside else []
+                    places += [("lower center", n) for n in range(len(tracks), 0, -1)]
+                    for loc, ncols in places:
+                        leg = self.fig.legend(handles, labels, loc=loc, ncols=ncols, **style)
+                        box = leg.get_window_extent(renderer)
+                        right = loc == "center right"
+                        if right:
+                            room = (W - box.width - 2 * pad - mx, H - top_beside - pad - my)
+                            fits = box.height <= H - top - pad
+                        else:
+                            room = (W - mx - pad, H - top - box.height - pad - my)
+                            fits = box.width <= W - 2 * pad
+                        side = min(room)
+                        score = (fits, min(side, goal), size_pt, not short, sep == " ", side)
+                        if best is None or score > best[0]:
+                            if best is not None:
+                                best[1].remove()
+                            best = (score, leg, right, (sep, short))
+                        else:
+                            leg.remove()
+                        if not right and fits:
+                            break  # fewer columns are only taller
+        _, leg, right, self.note_form = best
+        return leg, right
+
+    def _event_notes(self, legend, tracks) -> list[tuple[Text, Track]]:
+        """Legend entries that change on the way ("... diverged at step N" from step N):
+        the legend is laid out with the full text, which is then hidden, and an
+        animated copy at the same place shows the text of the current step."""
+        notes = []
+        for txt, track in zip(legend.get_texts(), tracks, strict=True):
+            if track.event_step is None:
+                continue
+            txt.set_visible(False)  # still measured by the legend's layout
+            copy = Text(
+                *txt.get_position(), text=track.name, transform=txt.get_transform(),
+                linespacing=txt.get_linespacing(),
+                fontproperties=txt.get_fontproperties(), color=txt.get_color(),
+                ha=txt.get_horizontalalignment(), va=txt.get_verticalalignment(),
+                animated=True,
+            )  # fmt: skip
+            copy.set_figure(self.fig)
+            notes.append((copy, track))
+        return notes
 
     @property
     def reserved_colors(self) -> list[str]:
@@ -250,6 +306,9 @@ class Stage:
             scene.update(self.step)
             for artist in scene.artists:
                 artist.draw(renderer)
+        for copy, track in self.notes:
+            copy.set_text(track.label_at(self.step, *self.note_form))
+            copy.draw(renderer)
         if self.counter is not None and self.counter.tiles:
             self.counter.stamp(np.asarray(self.canvas.buffer_rgba()), self.step)
 
@@ -279,6 +338,26 @@ class Stage:
             self.canvas.draw()
             return np.array(self.canvas.buffer_rgba(), dtype=np.uint8, copy=True)
         return np.array(self.draw(step), dtype=np.uint8, copy=True)
+
+
+def fit_title(heading: Text, width: float, renderer) -> int:
+    """Make `heading` fit `width` pixels: a smaller size (down to 3/4), else two lines.
+    Returns the number of lines."""
+    size = heading.get_fontsize()
+    for scale in (1.0, 0.9, 0.8, 0.75):
+        heading.set_fontsize(size * scale)
+        if heading.get_window_extent(renderer).width <= width:
+            return 1
+    words = heading.get_text().split(" ")
+    best = None
+    for k in range(1, len(words)):  # the break that makes the longer line shortest
+        heading.set_text(" ".join(words[:k]) + "\n" + " ".join(words[k:]))
+        w = heading.get_window_extent(renderer).width
+        if best is None or w < best[0]:
+            best = (w, heading.get_text())
+    if best is not None:
+        heading.set_text(best[1])
+    return 2 if best is not None else 1
 
 
 def _frac(rect, W, H):
