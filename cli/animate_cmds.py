@@ -68,7 +68,10 @@ def animate_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Animate optimizers racing on a surface, e.g. `optviz animate adam beale`."""
+    from optviz import surfaces
+
     names = parse_names(optimizers)
+    surfaces.get(surface)  # an unknown name: close matches, before it names a file
     fmt = _format(format, out)
     target = (
         Path(out)

@@ -8,12 +8,14 @@ Every command reports bad input by raising `optviz.errors.OptvizError`;
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import typer
 
+from optviz import interrupt
 from optviz.errors import OptvizError
 
 app = typer.Typer(
@@ -53,13 +55,25 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = sys.argv[1:] if argv is None else list(argv)
     try:
-        code = app(args=args or ["--help"], prog_name="optviz", standalone_mode=False)
+        with interrupt.handled():
+            try:
+                code = app(args=args or ["--help"], prog_name="optviz", standalone_mode=False)
+                interrupt.check()  # a signal swallowed on the way still ends the run
+            except Exception:
+                interrupt.check()  # an error caused by the signal: report the signal
+                raise
     except typer.TyperException as err:  # click's usage errors and ours
         ctx = getattr(err, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         typer.echo(f"optviz: error: {err.format_message()}{hint}", err=True)
         sys.exit(err.exit_code)
-    except typer.Abort:
-        typer.echo("optviz: aborted", err=True)
-        sys.exit(130)
+    except (interrupt.Interrupted, typer.Abort, KeyboardInterrupt) as err:
+        signum = getattr(err, "signum", signal.SIGINT)
+        name = "terminated" if signum == signal.SIGTERM else "interrupted"
+        typer.echo(f"optviz: {name}; unfinished files were removed", err=True)
+        sys.exit(128 + signum)
+    except OSError as err:  # the disk, permissions, ...: the environment, not the input
+        where = f" {err.filename}" if err.filename else ""
+        typer.echo(f"optviz: error: cannot write{where}: {err.strerror or err}", err=True)
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -7,6 +7,7 @@ what would be right.
 from __future__ import annotations
 
 import math
+import re
 
 from optviz.errors import OptvizError, UnknownNameError
 
@@ -60,13 +61,13 @@ def parse_hparams(
         targets = names if target == "all" else [target]
         if target != "all" and target not in names:
             raise UnknownNameError("optimizer", target, [*names, "all"], f"in {flag}")
-        for t in targets:
-            valid = optimizers.spec(t).hyperparameters
-            canonical = optimizers.ALIASES.get(param, param)
-            if canonical not in valid:
-                if target == "all":
-                    continue
-                raise UnknownNameError("hyperparameter", param, valid, f"of {t} in {flag}")
+        canonical = optimizers.ALIASES.get(param, param)
+        takers = [t for t in targets if canonical in optimizers.spec(t).hyperparameters]
+        if not takers:
+            valid = sorted({h for t in targets for h in optimizers.spec(t).hyperparameters})
+            whose = f"of {target}" if target != "all" else f"of any of {', '.join(names)}"
+            raise UnknownNameError("hyperparameter", param, valid, f"{whose} in {flag}")
+        for t in takers:
             out.setdefault(canonical, {})[t] = value
 
     for item in lr or []:
@@ -89,9 +90,9 @@ def parse_size(text: str) -> tuple[int, int]:
     """'640x480' | '4:3' | '16:9' -> (width, height) in pixels."""
     if text in SIZE_PRESETS:
         return SIZE_PRESETS[text]
-    w, sep, h = text.lower().partition("x")
-    if sep and w.isdigit() and h.isdigit() and 64 <= int(w) <= 4096 and 64 <= int(h) <= 4096:
-        return int(w), int(h)
+    m = re.fullmatch(r"([0-9]{2,5})x([0-9]{2,5})", text.strip().lower())
+    if m and all(64 <= int(v) <= 4096 for v in m.groups()):
+        return int(m[1]), int(m[2])
     presets = ", ".join(SIZE_PRESETS)
     raise OptvizError(
         f"--size must be WxH in pixels, each 64-4096 (e.g. 640x480), or {presets}; got {text!r}"

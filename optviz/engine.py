@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from optviz import limits
 from optviz import optimizers as _optimizers
 from optviz import surfaces as _surfaces
 from optviz.errors import OptvizError
@@ -104,6 +105,7 @@ def trajectories(
     surf = _surface(surface)
     xy0 = _starts(surf, starts)
     _check_steps(steps)
+    limits.check_steps(steps, len(names) * len(xy0))
     per_opt = split_hparams(names, hparams)
     pos, loss, div, used = [], [], [], {}
     for name in names:
@@ -152,8 +154,14 @@ def sweep(
     xy0 = _starts(surf, starts)
     _check_steps(steps)
     entry = _optimizers.spec(optimizer)
-    axes = {k: list(np.atleast_1d(v)) for k, v in grid.items()}
+    axes = {
+        k: list(v) if isinstance(v, list | tuple | np.ndarray) else [v] for k, v in grid.items()
+    }
+    empty = [k for k, v in axes.items() if not v]
+    if empty:
+        raise OptvizError(f"sweep: {empty[0]} has no values; give one or more")
     combos = [dict(zip(axes, vals, strict=True)) for vals in itertools.product(*axes.values())]
+    limits.check_steps(steps, len(combos) * len(xy0))
     hps = [entry.resolve(surf.name, **c) for c in combos]
     pos, loss, div = _run(optimizer, surf, xy0, steps, hps)
     return Sweep(optimizer, surf.name, tuple(hps), xy0, pos, loss, div)
@@ -187,20 +195,26 @@ def _stack(arrays: list[np.ndarray]) -> np.ndarray:
 
 
 def _surface(surface: str | _surfaces.Surface) -> _surfaces.Surface:
-    return _surfaces.get(surface) if isinstance(surface, str) else surface
+    return surface if isinstance(surface, _surfaces.Surface) else _surfaces.get(surface)
+
+
+START_LIMIT = 1e30  # float32 holds up to 3.4e38; a gradient step needs headroom
 
 
 def _starts(surface: _surfaces.Surface, starts) -> np.ndarray:
-    xy0 = np.asarray(surface.starts if starts is None else starts, dtype=np.float32)
+    try:
+        xy0 = np.asarray(surface.starts if starts is None else starts, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise OptvizError(f"start points must be (x, y) pairs of numbers, got {starts!r}") from None
     if xy0.ndim != 2 or xy0.shape[1] != 2 or len(xy0) == 0:
-        raise OptvizError(f"start points must be (x, y) pairs, got {starts!r}")
-    if not np.isfinite(xy0).all():
-        raise OptvizError(f"start points must be finite, got {starts!r}")
-    return xy0
+        raise OptvizError(f"start points must be (x, y) pairs, got an array of shape {xy0.shape}")
+    if not (np.isfinite(xy0).all() and np.abs(xy0).max() <= START_LIMIT):
+        raise OptvizError(f"start points must be finite numbers within ±{START_LIMIT:g}")
+    return xy0.astype(np.float32)
 
 
 def _check_steps(steps: int) -> None:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
         raise OptvizError(f"steps must be a positive whole number, got {steps!r}")
 
 

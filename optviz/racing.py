@@ -59,7 +59,7 @@ def race(
         raise OptvizError("give start= or starts=, not both")
     if start is not None:
         starts = [start]
-    surf = _surfaces.get(surface) if isinstance(surface, str) else surface
+    surf = surface if isinstance(surface, _surfaces.Surface) else _surfaces.get(surface)
     result = engine.trajectories(optimizers, surf, starts=starts, steps=steps, **hparams)
     return Race(result, surf)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optviz.errors import UnknownNameError
+from optviz.errors import OptvizError, UnknownNameError
 
 from .base import Surface
 from .geometry import BOWL, LONG_VALLEY, SADDLE
@@ -33,6 +33,8 @@ def names() -> list[str]:
 
 def get(name: str) -> Surface:
     """The surface called `name`; an unknown name raises UnknownNameError with close matches."""
+    if not isinstance(name, str):
+        raise OptvizError(f"a surface is a name (see optviz list) or a Surface, got {name!r}")
     try:
         return REGISTRY[name]
     except KeyError:

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = {"optviz": ROOT / "optviz", "surfaces": ROOT / "surfaces", "cli": ROOT / "cli"}
 LAYERS = [
     {"errors"},
-    {"i18n", "paths", "jaxcache"},
+    {"i18n", "paths", "jaxcache", "limits", "interrupt"},
     {"surfaces"},
     {"optimizers"},
     {"engine"},

@@ -19,7 +19,7 @@ from typing import Any
 
 import optax
 
-from optviz.errors import UnknownNameError
+from optviz.errors import OptvizError, UnknownNameError
 from optviz.optimizers.kfac import kfac
 from optviz.optimizers.registry import (
     EXPLORE_DEFAULT,
@@ -72,6 +72,8 @@ def optax_names() -> tuple[str, ...]:
 
 def spec(name: str) -> OptimizerSpec:
     """The registry entry for `name` (or a generated one for ``optax:NAME``)."""
+    if not isinstance(name, str):
+        raise OptvizError(f"an optimizer is a name (see optviz list), got {name!r}")
     if name in REGISTRY:
         return REGISTRY[name]
     if name.startswith(OPTAX_PREFIX):
@@ -99,6 +101,7 @@ def _optax_spec(alias: str) -> OptimizerSpec:
     if alias not in optax_names():
         raise UnknownNameError("optax optimizer", alias, optax_names())
     factory = getattr(optax, alias)
+    _check_gradient_only(alias, factory)
     digest = hashlib.sha256(alias.encode()).digest()[0]
     return OptimizerSpec(
         name=OPTAX_PREFIX + alias,
@@ -110,3 +113,23 @@ def _optax_spec(alias: str) -> OptimizerSpec:
         defaults={"learning_rate": OPTAX_DEFAULT_LR},
         source=f"optax defaults, learning rate {OPTAX_DEFAULT_LR} (not tuned by optviz)",
     )
+
+
+def _check_gradient_only(alias: str, factory) -> None:
+    """Refuse an optax optimizer whose update needs more than gradients and parameters
+    (a line search asks for the loss function itself: `optax.lbfgs`)."""
+    import jax
+    import jax.numpy as jnp
+
+    def one_step():
+        params = jnp.zeros(2)
+        tx = factory(learning_rate=OPTAX_DEFAULT_LR)
+        return tx.update(params, tx.init(params), params)
+
+    try:
+        jax.eval_shape(one_step)
+    except Exception as err:  # any failure: it cannot be stepped from gradients alone
+        raise OptvizError(
+            f"optax:{alias} cannot run here: its update needs more than the gradient "
+            f"({type(err).__name__}: {str(err).splitlines()[0][:120]})"
+        ) from None

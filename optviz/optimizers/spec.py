@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import optax
 
 from optviz.errors import OptvizError
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 # Accepted everywhere as a short spelling of optax's `learning_rate`.
 ALIASES = {"lr": "learning_rate"}
@@ -89,5 +93,27 @@ def canonical(spec: OptimizerSpec, hparams: Mapping[str, Any]) -> dict[str, Any]
             )
         if name in out:
             raise OptvizError(f"{spec.name}: {key!r} given twice (lr is learning_rate)")
-        out[name] = value
+        out[name] = _checked(spec, name, value)
     return out
+
+
+def _checked(spec: OptimizerSpec, name: str, value: Any) -> Any:
+    """`value` if it has the kind of `name`'s default: a flag for a flag, a finite real
+    number for a number; anything else is an `OptvizError` naming what would do."""
+    default = spec.defaults.get(name, inspect.Parameter.empty)
+    if default is inspect.Parameter.empty:
+        param = inspect.signature(spec.factory).parameters.get(name)
+        default = param.default if param is not None else None
+    is_number = isinstance(value, int | float | np.integer | np.floating)
+    if isinstance(default, bool | np.bool_):
+        if not isinstance(value, bool | np.bool_):
+            raise OptvizError(f"{spec.name}: {name} is a flag (True or False), got {value!r}")
+    elif isinstance(default, int | float) or name == "learning_rate":
+        if isinstance(value, bool | np.bool_) or not is_number:
+            raise OptvizError(f"{spec.name}: {name} must be a number, got {value!r}")
+        if not (math.isfinite(float(value)) and abs(float(value)) <= FLOAT32_MAX):
+            raise OptvizError(
+                f"{spec.name}: {name} must be finite and within ±{FLOAT32_MAX:.3g} "
+                f"(the engine computes in float32), got {value!r}"
+            )
+    return value

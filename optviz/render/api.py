@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
+from optviz import interrupt, limits
 from optviz.errors import OptvizError
 from optviz.i18n import check_lang, text
 from optviz.paths import Path
@@ -72,9 +73,14 @@ def make_stage(
     extent instead. Every path must start inside what is shown."""
     if view not in VIEWS:
         raise OptvizError(f"unknown view {view!r}; choose from: {', '.join(VIEWS)}")
-    w, h = (int(v) for v in size)
-    if (w, h) != tuple(size) or w < 64 or h < 64:
-        raise OptvizError(f"size must be two whole numbers of pixels, each >= 64; got {size}")
+    try:
+        w, h = (int(v) for v in size)
+        whole = (w, h) == tuple(size) and not any(isinstance(v, bool) for v in size)
+    except (TypeError, ValueError):
+        whole = False
+    if not whole or w < 64 or h < 64:
+        raise OptvizError(f"size must be two whole numbers of pixels, each >= 64; got {size!r}")
+    limits.check_size(w, h)
     check_lang(lang)
     dpi = check_dpi(dpi)
     if step_label is None:
@@ -233,6 +239,7 @@ def render(
         del samples
         try:
             for k, s in enumerate(steps):
+                interrupt.check()
                 frame = stage.frame(int(s))
                 writer.add(frame)
                 if progress is not None:

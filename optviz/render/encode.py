@@ -21,6 +21,7 @@ from pathlib import Path as FsPath
 import numpy as np
 from PIL import GifImagePlugin, Image
 
+from optviz import interrupt
 from optviz.errors import OptvizError
 
 TRANSPARENT = 255  # the GIF palette slot reserved for "unchanged since last frame"
@@ -46,11 +47,14 @@ def atomic_output(out: str | os.PathLike) -> Iterator[FsPath]:
     tmp_path = FsPath(tmp)
     try:
         yield tmp_path
+        interrupt.check()  # never put a file in place after a stop was asked for
         os.chmod(tmp_path, _new_file_mode(out))  # mkstemp makes it private (0600)
         os.replace(tmp_path, out)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+        if isinstance(err, OSError) and err.filename != str(out):  # name the file meant
+            raise OSError(err.errno, err.strerror or str(err), str(out)) from err
         raise
 
 
@@ -344,4 +348,18 @@ def write_mp4(frames: Iterable[np.ndarray], path: FsPath, *, fps: float) -> Enco
                 n += 1
         finally:
             writer.close()
+        check_mp4(path, n)
     return Encoded(n, n / fps)
+
+
+def check_mp4(path: FsPath, n: int) -> None:
+    """Read the written file back: ffmpeg can end without an error on a full disk and
+    leave a file it cannot open itself."""
+    import imageio_ffmpeg
+
+    try:
+        frames, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
+    except (RuntimeError, OSError):
+        frames = -1
+    if frames != n:
+        raise OSError(f"the video came out incomplete ({max(frames, 0)} of {n} frames readable)")

@@ -1,0 +1,73 @@
+"""Faults from outside, on the real command in a subprocess: a full disk (a file-size
+limit) and SIGINT/SIGTERM at several moments. Each ends with one line and a non-zero
+exit, leaves no temporary file, and an old output survives byte for byte."""
+
+from __future__ import annotations
+
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+ANIMATE = ["animate", "sgd,adam", "beale", "--steps", "200", "--frames", "40", "-q"]
+OLD = b"an old output the user wants to keep\n"
+
+
+def run_cli(args, cwd: Path, *, fsize: int | None = None, **kw) -> subprocess.Popen:
+    def limit():
+        if fsize is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "optviz", *args], cwd=cwd, preexec_fn=limit,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw,
+    )  # fmt: skip
+
+
+def leftovers(folder: Path, keep: set[str]) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name not in keep)
+
+
+def check_one_line(stderr: str) -> None:
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("optviz: "), stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("name", ["x.gif", "x.webp", "x.png", "x.mp4"])
+def test_a_full_disk_fails_in_one_line_and_keeps_the_old_file(tmp_path, name):
+    if name.endswith(".mp4"):
+        pytest.importorskip("imageio_ffmpeg")
+    out = tmp_path / name
+    out.write_bytes(OLD)
+    proc = run_cli([*ANIMATE, "--out", name], tmp_path, fsize=20_000)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    check_one_line(err)
+    assert f"cannot write {name}" in err
+    assert out.read_bytes() == OLD
+    assert leftovers(tmp_path, {name}) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("delay", [0.8, 2.5])
+def test_a_signal_leaves_the_old_file_or_a_whole_new_one(tmp_path, sig, delay):
+    out = tmp_path / "x.gif"
+    out.write_bytes(OLD)
+    proc = run_cli([*ANIMATE, "--out", "x.gif", "--size", "960x720"], tmp_path)
+    time.sleep(delay)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert leftovers(tmp_path, {"x.gif"}) == []
+    if proc.returncode == 0:  # it finished first: the new file is whole
+        with Image.open(out) as im:
+            im.seek(im.n_frames - 1)
+        return
+    assert proc.returncode == 128 + sig, err
+    check_one_line(err)
+    assert out.read_bytes() == OLD
