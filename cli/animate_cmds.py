@@ -71,7 +71,7 @@ def animate_command(
     from optviz import surfaces
 
     names = parse_names(optimizers)
-    surfaces.get(surface)  # an unknown name: close matches, before it names a file
+    surf = surfaces.get(surface)  # an unknown name: close matches, before it names a file
     fmt = _format(format, out)
     target = (
         Path(out)
@@ -88,6 +88,13 @@ def animate_command(
         "xlim": None if xlim is None else parse_point(xlim, "--xlim"),
         "ylim": None if ylim is None else parse_point(ylim, "--ylim"),
     }
+    if starts and not fit:  # a start outside the picture: say so before any work
+        import numpy as np
+
+        from optviz.paths import Path as Track
+        from optviz.render.view import view_box
+
+        view_box(surf, [Track(np.asarray([s]), np.zeros(1)) for s in starts], **limits)
 
     import optviz
 
