@@ -244,18 +244,21 @@ def _run(name, surface, xy0, steps, hps):
 
 
 def _first_bad_rows(xs: np.ndarray, diverged: np.ndarray) -> np.ndarray:
-    """Add the paths whose position went non-finite while the loss stayed finite.
+    """The first row at which each path's position or loss went non-finite.
 
-    A surface bounded at infinity can give a finite loss at an infinite
-    position. A non-finite position stays non-finite under further updates, so
-    the last row tells which paths to search.
+    The scan flags the first non-finite loss; a surface bounded at infinity can give
+    a finite loss at an infinite position a step or more before that. A non-finite
+    position stays non-finite under further updates, so the last row tells which
+    paths to search.
     """
-    suspect = ~np.isfinite(xs[..., -1, :]).all(axis=-1) & (diverged == NOT_DIVERGED)
+    suspect = ~np.isfinite(xs[..., -1, :]).all(axis=-1)
     if not suspect.any():
         return diverged
     diverged = diverged.copy()
     for index in map(tuple, np.argwhere(suspect)):
-        diverged[index] = int(np.argmax(~np.isfinite(xs[index]).all(axis=-1)))
+        row = int(np.argmax(~np.isfinite(xs[index]).all(axis=-1)))
+        flagged = int(diverged[index])
+        diverged[index] = row if flagged == NOT_DIVERGED else min(row, flagged)
     return diverged
 
 

@@ -75,7 +75,7 @@ def test_divergence_to_an_infinite_position_with_a_finite_loss_is_caught():
 
     well = Surface(
         name="well",
-        fn=lambda xy: -jnp.exp(-0.5 * (xy**2).sum()),
+        fn=lambda xy: -100.0 * jnp.exp(-0.5 * (xy**2).sum()),
         domain=((-3.0, 3.0), (-3.0, 3.0)),
         minima=(),
         starts=((2.5, 0.0),),
@@ -83,8 +83,9 @@ def test_divergence_to_an_infinite_position_with_a_finite_loss_is_caught():
         reference="test",
         formula="test",
     )
-    # an infinite learning rate: step 1 lands at x = -inf, where the loss is -0.0
-    r = optviz.trajectories(["sgd"], well, steps=10, lr=float("inf"))
+    # the largest float32 learning rate: step 1 overflows to x = -inf (the gradient
+    # there is 11), where the loss is -0.0
+    r = optviz.trajectories(["sgd"], well, steps=10, lr=3.4e38)
     assert r.diverged("sgd") == 1
     np.testing.assert_array_equal(r.positions[0, 0], np.tile([2.5, 0.0], (11, 1)))
     assert np.isfinite(r.losses).all()

@@ -4,7 +4,6 @@ exit, leaves no temporary file, and an old output survives byte for byte."""
 
 from __future__ import annotations
 
-import resource
 import signal
 import subprocess
 import sys
@@ -18,15 +17,15 @@ ANIMATE = ["animate", "sgd,adam", "beale", "--steps", "200", "--frames", "40", "
 OLD = b"an old output the user wants to keep\n"
 
 
-def run_cli(args, cwd: Path, *, fsize: int | None = None, **kw) -> subprocess.Popen:
-    def limit():
-        if fsize is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-
+def run_cli(args, cwd: Path, *, blocks: int | None = None) -> subprocess.Popen:
+    """`python -m optviz ARGS`, under a file-size limit of `blocks` (the shell's
+    `ulimit -f`: no preexec_fn, so no fork of this JAX-loaded process)."""
+    cmd = [sys.executable, "-m", "optviz", *args]
+    if blocks is not None:
+        cmd = ["sh", "-c", f'ulimit -f {blocks} && exec "$0" "$@"', *cmd]
     return subprocess.Popen(
-        [sys.executable, "-m", "optviz", *args], cwd=cwd, preexec_fn=limit,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw,
-    )  # fmt: skip
+        cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def leftovers(folder: Path, keep: set[str]) -> list[str]:
@@ -45,7 +44,7 @@ def test_a_full_disk_fails_in_one_line_and_keeps_the_old_file(tmp_path, name):
         pytest.importorskip("imageio_ffmpeg")
     out = tmp_path / name
     out.write_bytes(OLD)
-    proc = run_cli([*ANIMATE, "--out", name], tmp_path, fsize=20_000)
+    proc = run_cli([*ANIMATE, "--out", name], tmp_path, blocks=40)  # 20 KB or 40 KB
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, err
     check_one_line(err)
