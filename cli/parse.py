@@ -7,6 +7,7 @@ what would be right.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 
 from optviz.errors import OptvizError, UnknownNameError
 
@@ -46,14 +47,19 @@ def parse_point(text: str, what: str = "point") -> tuple[float, float]:
 
 
 def parse_hparams(
-    names: list[str], lr: list[str] | None, hp: list[str] | None
+    names: list[str],
+    lr: list[str] | None,
+    hp: list[str] | None,
+    hyperparameters: Callable[[str], Sequence[str]] | None = None,
 ) -> dict[str, dict[str, float]]:
     """--lr NAME=VALUE and --hp NAME.PARAM=VALUE -> {param: {optimizer: value}}.
 
     A NAME of 'all' (or a bare VALUE for --lr) applies to every optimizer.
+    `hyperparameters(name)` lists what each optimizer takes (default: the registry's).
     """
     from optviz import optimizers
 
+    takes = hyperparameters or (lambda name: optimizers.spec(name).hyperparameters)
     out: dict[str, dict[str, float]] = {}
 
     def put(target: str, param: str, value: float, flag: str) -> None:
@@ -61,7 +67,7 @@ def parse_hparams(
         if target != "all" and target not in names:
             raise UnknownNameError("optimizer", target, [*names, "all"], f"in {flag}")
         for t in targets:
-            valid = optimizers.spec(t).hyperparameters
+            valid = takes(t)
             canonical = optimizers.ALIASES.get(param, param)
             if canonical not in valid:
                 if target == "all":
