@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 
 from optviz.errors import OptvizError, UnknownNameError
 
@@ -47,14 +48,19 @@ def parse_point(text: str, what: str = "point") -> tuple[float, float]:
 
 
 def parse_hparams(
-    names: list[str], lr: list[str] | None, hp: list[str] | None
+    names: list[str],
+    lr: list[str] | None,
+    hp: list[str] | None,
+    hyperparameters: Callable[[str], Sequence[str]] | None = None,
 ) -> dict[str, dict[str, float]]:
     """--lr NAME=VALUE and --hp NAME.PARAM=VALUE -> {param: {optimizer: value}}.
 
     A NAME of 'all' (or a bare VALUE for --lr) applies to every optimizer.
+    `hyperparameters(name)` lists what each optimizer takes (default: the registry's).
     """
     from optviz import optimizers
 
+    takes = hyperparameters or (lambda name: optimizers.spec(name).hyperparameters)
     out: dict[str, dict[str, float]] = {}
 
     def put(target: str, param: str, value: float, flag: str) -> None:
@@ -62,9 +68,9 @@ def parse_hparams(
         if target != "all" and target not in names:
             raise UnknownNameError("optimizer", target, [*names, "all"], f"in {flag}")
         canonical = optimizers.ALIASES.get(param, param)
-        takers = [t for t in targets if canonical in optimizers.spec(t).hyperparameters]
+        takers = [t for t in targets if canonical in takes(t)]
         if not takers:
-            valid = sorted({h for t in targets for h in optimizers.spec(t).hyperparameters})
+            valid = sorted({h for t in targets for h in takes(t)})
             whose = f"of {target}" if target != "all" else f"of any of {', '.join(names)}"
             raise UnknownNameError("hyperparameter", param, valid, f"{whose} in {flag}")
         for t in takers:

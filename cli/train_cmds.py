@@ -1,7 +1,10 @@
 """`optviz train` and `optviz layers`: the companion CNN trainer on the command line.
 
-Typer command functions only (registered by optviz.cli). JAX, matplotlib and
-the trainer are imported inside the functions so `optviz --help` stays fast.
+Typer command functions only (registered by optviz.cli). Bad input is raised
+as `OptvizError` and reported by `user_errors` as one line with exit code 2,
+as for `optviz animate`; `--optimizers`, `--lr` and `--hp` read the same way.
+JAX, matplotlib and the trainer are imported inside the functions so
+`optviz --help` stays fast.
 """
 
 from __future__ import annotations
@@ -12,25 +15,40 @@ from typing import Annotated
 
 import typer
 
-DEFAULT_OPTIMIZERS = "sgd,momentum,adam,kfac"
+from optviz.cli.app import user_errors
+from optviz.cli.parse import parse_hparams, parse_names
+from optviz.cli.parse import positive as check_positive
+from optviz.errors import OptvizError
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"Error: {message}", err=True)
-    return typer.Exit(2)
+def _train_names(text: str | None) -> list[str]:
+    """--optimizers: the registry's trainer line-up, one name, a comma list, or 'all'."""
+    from optviz import optimizers
+    from optviz.trainer.optim import check_name, trainable_names
+
+    if text is None:
+        return list(optimizers.TRAIN_DEFAULT)
+    names = parse_names(text)
+    if text.strip() == "all":
+        trainable = trainable_names()
+        return [n for n in names if n in trainable]
+    for name in names:
+        check_name(name)
+    return names
 
 
-def _parse_lr(values: list[str] | None) -> dict[str, float]:
-    rates = {}
-    for item in values or []:
-        name, sep, value = item.partition("=")
-        try:
-            if not sep or not name.strip():
-                raise ValueError
-            rates[name.strip()] = float(value)
-        except ValueError:
-            raise _fail(f"--lr expects NAME=VALUE (e.g. adam=0.003), not {item!r}") from None
-    return rates
+def _by_optimizer(by_param: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """{param: {optimizer: value}} (as parse_hparams gives) -> {optimizer: {param: value}}."""
+    out: dict[str, dict[str, float]] = {}
+    for param, values in by_param.items():
+        for name, value in values.items():
+            out.setdefault(name, {})[param] = value
+    return out
+
+
+def _check_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise OptvizError(f"--out {out} is a file; give a folder")
 
 
 def _progress_callback(total: int, quiet: bool):
@@ -95,10 +113,16 @@ def _print_summary(result, out: Path) -> None:
     console.print(f"wrote {out / 'metrics.jsonl'}, {out / 'curves.png'}, {out / 'curves.gif'}")
 
 
+@user_errors
 def train(
     optimizers: Annotated[
-        str, typer.Option(help="Comma-separated optimizer names (as in `optviz animate`).")
-    ] = DEFAULT_OPTIMIZERS,
+        str | None,
+        typer.Option(
+            help="One name, a comma list, or 'all' (every registry optimizer that can train). "
+            "[default: the registry's trainer line-up]",
+            show_default=False,
+        ),
+    ] = None,
     dataset: Annotated[
         str, typer.Option(help="digits (bundled 8x8), mnist or fashion-mnist.")
     ] = "digits",
@@ -113,7 +137,15 @@ def train(
         str, typer.Option(help="1 = online, N = mini-batch, 'full' = batch learning.")
     ] = "32",
     lr: Annotated[
-        list[str] | None, typer.Option(help="Learning rate per optimizer, NAME=VALUE; repeatable.")
+        list[str] | None,
+        typer.Option(help="Learning rate NAME=VALUE, or VALUE for all; repeatable."),
+    ] = None,
+    hp: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Hyperparameter NAME.PARAM=VALUE (optax names; kfac: momentum, damping, ema, "
+            "inverse_every, kl_clip, pi_adjust); repeatable."
+        ),
     ] = None,
     dropout: Annotated[
         float, typer.Option(help="Dropout rate after the hidden dense layer.")
@@ -133,16 +165,16 @@ def train(
 ) -> None:
     """Train the lecture's small CNN once per optimizer, from the same weights on the same
     batches; write metrics.jsonl, curves.png and curves.gif to --out."""
-    rates = _parse_lr(lr)
-    from optviz.errors import OptvizError
+    _check_folder(out)
+    names = _train_names(optimizers)
+    from optviz.trainer.api import train as run_train
+    from optviz.trainer.data import load, parse_batch_size
+    from optviz.trainer.optim import hyperparameters
 
+    hparams = _by_optimizer(parse_hparams(names, lr, hp, hyperparameters))
     try:
-        from optviz.trainer.api import train as run_train
-        from optviz.trainer.data import load, parse_batch_size
-
         data = load(dataset, data_dir, fetch=download)
         size = parse_batch_size(batch_size, len(data.x_train))
-        names = [n.strip() for n in optimizers.split(",") if n.strip()]
         total = epochs * (len(data.x_train) // size) * len(names)
         progress, callback = _progress_callback(total, quiet)
         if progress is not None:
@@ -153,7 +185,7 @@ def train(
                 dataset=data,
                 epochs=epochs,
                 batch_size=size,
-                lr=rates,
+                hparams=hparams,
                 dropout=dropout,
                 weight_decay=weight_decay,
                 augment=augment,
@@ -167,12 +199,13 @@ def train(
         finally:
             if progress is not None:
                 progress.stop()
-    except (OptvizError, OSError) as err:
-        raise _fail(str(err)) from None
+    except OSError as err:  # a folder that cannot be written, a download that failed
+        raise OptvizError(str(err)) from None
     if not quiet:
         _print_summary(result, out)
 
 
+@user_errors
 def layers(
     params: Annotated[
         Path | None,
@@ -191,16 +224,15 @@ def layers(
     out: Annotated[Path, typer.Option(help="PNG to write.")] = Path("layers.png"),
 ) -> None:
     """Draw one image's feature maps after convolution, after ReLU and after max-pooling."""
-    from optviz.errors import OptvizError
+    check_positive(channels, "--channels")
+    from optviz.trainer.data import load
+    from optviz.trainer.layers import draw_layers
 
     try:
-        from optviz.trainer.data import load
-        from optviz.trainer.layers import draw_layers
-
         data = load(dataset, data_dir)
         path = draw_layers(
             data, out, params=params, index=index, channels=channels, epochs=epochs, seed=seed
         )
-    except (OptvizError, OSError) as err:
-        raise _fail(str(err)) from None
+    except OSError as err:
+        raise OptvizError(str(err)) from None
     typer.echo(f"wrote {path}")

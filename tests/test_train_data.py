@@ -9,7 +9,7 @@ import pytest
 
 from optviz.errors import OptvizError, UnknownNameError
 from optviz.trainer import download as dl
-from optviz.trainer.data import epoch_batches, load, load_digits, load_idx_dataset, parse_batch_size
+from optviz.trainer.data import epoch_batches, load, load_idx_dataset, parse_batch_size
 from optviz.trainer.idx import IdxError, read_idx, write_idx
 
 
@@ -138,9 +138,10 @@ def test_published_checksums_are_well_formed():
         assert all(len(s) == 64 and int(s, 16) >= 0 for s in source["sha256"].values())
 
 
-def test_digits_split_is_deterministic_and_disjoint():
-    a, b = load_digits(), load_digits()
+def test_digits_split_is_deterministic_and_disjoint(digits):
+    a, b = digits, load("digits")
     np.testing.assert_array_equal(a.x_test, b.x_test)
+    np.testing.assert_array_equal(a.y_train, b.y_train)
     assert len(a.x_train) + len(a.x_test) == 1797
     assert a.x_train.shape[1:] == (8, 8, 1)
     train_rows = {r.tobytes() for r in a.x_train}

@@ -9,7 +9,7 @@ from optviz.errors import OptvizError
 from optviz.optimizers import TRAIN_DEFAULT
 from optviz.trainer.data import Dataset, load, parse_batch_size
 from optviz.trainer.model import ACTIVATIONS, INITS, config_for
-from optviz.trainer.optim import check_name
+from optviz.trainer.optim import check_name, resolve_hparams
 from optviz.trainer.result import MetricsLog, TrainResult, save_params
 
 
@@ -43,8 +43,8 @@ def train(
 
     ``batch_size``: 1 (online), N (mini-batch) or "full" (batch learning).
     ``lr`` maps optimizer names to learning rates; ``hparams`` maps names to
-    any other hyperparameters (optax's names; K-FAC: damping, ema,
-    inverse_every, kl_clip, fisher, momentum, pi_adjust).
+    any other hyperparameters (optax's names; K-FAC: momentum, damping, ema,
+    inverse_every, kl_clip, pi_adjust, fisher).
     With ``out``, writes metrics.jsonl (as training goes), params_NAME.npz,
     curves.png and curves.gif there. Ctrl-C stops early and keeps what was
     trained (``result.interrupted``).
@@ -82,6 +82,8 @@ def train(
         if name not in merged:
             raise OptvizError(f"learning rate given for {name!r}, which is not being trained")
         merged[name]["learning_rate"] = float(value)
+    for name in names:
+        resolve_hparams(name, merged[name])  # unknown or bad hyperparameters: fail before any work
 
     data = dataset if isinstance(dataset, Dataset) else load(dataset, data_dir, fetch=download)
     size = parse_batch_size(batch_size, len(data.x_train))

@@ -1,4 +1,4 @@
-"""K-FAC for the trainer's CNN: Kronecker-factored natural-gradient steps.
+"""K-FAC for the trainer's CNN: a Kronecker-factored preconditioner as an optax transform.
 
 For every layer with weights W (inputs x outputs, bias as an extra input row)
 the Fisher block is approximated by a Kronecker product A ⊗ G (Martens &
@@ -15,27 +15,47 @@ Grosse 2015; for convolutions Grosse & Martens 2016, "KFC"):
   distribution* (``fisher="true"``, an unbiased Fisher estimate) or at the true
   labels (``fisher="empirical"``).
 
-Both factors are exponential moving averages (``ema``; the first step takes
-the batch statistics as they are). Damping is factored Tikhonov: with
-``π = sqrt((tr A / dim A) / (tr G / dim G))`` the factors become
-``A + π sqrt(λ) I`` and ``G + sqrt(λ)/π I`` (``pi_adjust=False``: sqrt(λ) on
-both). Their inverses (via Cholesky) are refreshed every ``inverse_every`` steps.
-The step for a gradient matrix V is ``Δ = (A + ·)^-1 V (G + ·)^-1`` (the same
-as ``(G + ·)^-1 V^T (A + ·)^-1`` in the outputs x inputs layout), scaled by
-the KL clip ``ν = min(1, sqrt(κ / (lr² Σ_layers <Δ, V>)))``, then heavy-ball
-momentum: ``v <- μ v - lr ν Δ``, ``W <- W + v``.
+``kfac_gradients`` measures one batch's factors during the forward and
+backward pass; ``scale_by_kfac`` is the preconditioner, an optax
+``GradientTransformationExtraArgs`` that takes them as the extra argument
+``kfac_factors``. Both factors are exponential moving averages (``ema``; the
+first step takes the batch statistics as they are). Damping is factored
+Tikhonov: with ``π = sqrt((tr A / dim A) / (tr G / dim G))`` the factors
+become ``A + π sqrt(λ) I`` and ``G + sqrt(λ)/π I`` (``pi_adjust=False``:
+sqrt(λ) on both). Their inverses (via Cholesky) are refreshed every
+``inverse_every`` steps. The direction for a gradient matrix V is
+``Δ = (A + ·)^-1 V (G + ·)^-1`` (the same as ``(G + ·)^-1 V^T (A + ·)^-1`` in
+the outputs x inputs layout), scaled by the KL clip
+``ν = min(1, sqrt(κ / (lr² Σ_layers <Δ, V>)))``.
+
+``kfac`` chains it with optax's own pieces into the whole method:
+``chain(scale_by_kfac, trace(μ), scale_by_learning_rate(lr))``, which is
+heavy-ball momentum ``v <- μ v - lr ν Δ``, ``W <- W + v``. The trainer puts
+``add_decayed_weights`` and ``clip_by_global_norm`` in front (optim.py), so V
+is the decayed, clipped gradient, as for every other optimizer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import optax
 from jax import lax
 
+from optviz.errors import OptvizError
 from optviz.trainer.model import CONV_LAYERS, LAYERS, ModelConfig, forward, patches, tap_zeros
+
+FISHERS = ("true", "empirical")
+
+
+class KFACFactors(NamedTuple):
+    """Kronecker factors per layer: ``A[name]`` (inputs + 1 square), ``G[name]`` (outputs)."""
+
+    A: dict
+    G: dict
 
 
 class KFACState(NamedTuple):
@@ -44,7 +64,6 @@ class KFACState(NamedTuple):
     G: dict
     A_inv: dict
     G_inv: dict
-    velocity: dict
 
 
 def input_matrix(layer_input: jax.Array, kernel: int | None) -> jax.Array:
@@ -106,67 +125,134 @@ def _spd_inverse(m: jax.Array) -> jax.Array:
 def precondition(grads: dict, a_inv: dict, g_inv: dict) -> dict:
     """Per layer: A^-1 V G^-1 on the (inputs + 1, outputs) gradient matrix V."""
     out = {}
-    for name in LAYERS:
+    for name in a_inv:
         v = weight_matrix(grads[name])
         out[name] = unweight_matrix(a_inv[name] @ v @ g_inv[name], grads[name])
     return out
 
 
-@dataclass(frozen=True)
-class KFAC:
-    """K-FAC for the trainer's CNN, as an (init, step) pair of pure functions.
+def _check(damping, ema, inverse_every, kl_clip) -> int:
+    if not damping > 0:
+        raise OptvizError(f"kfac damping must be positive, not {damping}")
+    if not 0 <= ema <= 1:
+        raise OptvizError(f"kfac ema must be in [0, 1], not {ema}")
+    if inverse_every != int(inverse_every) or inverse_every < 1:
+        raise OptvizError(f"kfac inverse_every must be a whole number >= 1, not {inverse_every}")
+    if kl_clip is not None and not kl_clip > 0:
+        raise OptvizError(f"kfac kl_clip must be positive (None turns it off), not {kl_clip}")
+    return int(inverse_every)
 
-    ``step(params, state, x, y, key)`` does the forward and backward pass itself
-    (it needs the layer inputs and pre-activation gradients, not only the
-    gradient), so it takes the batch rather than a gradient.
+
+def scale_by_kfac(
+    learning_rate: float = 0.01,
+    damping: float = 1e-1,
+    ema: float = 0.95,
+    inverse_every: int = 10,
+    kl_clip: float | None = 1e-3,
+    pi_adjust: bool = True,
+) -> optax.GradientTransformationExtraArgs:
+    """The K-FAC preconditioner: updates V -> ν (A + ·)^-1 V (G + ·)^-1, layer by layer.
+
+    ``update(updates, state, params, *, kfac_factors)`` takes this batch's
+    `KFACFactors` (from `kfac_gradients`). ``learning_rate`` only sets the KL
+    clip ν (the step it bounds is ``lr ν Δ``); scale by it afterwards.
+    Parameters are a dict of layers ``{"w": (..., outputs), "b": (outputs,)}``.
     """
+    inverse_every = _check(damping, ema, inverse_every, kl_clip)
 
-    cfg: ModelConfig
-    learning_rate: float = 0.01
-    momentum: float = 0.9
-    damping: float = 1e-1
-    ema: float = 0.95
-    inverse_every: int = 10
-    kl_clip: float | None = 1e-3
-    fisher: str = "true"
-    pi_adjust: bool = True
-    weight_decay: float = 0.0
-    clip: float | None = None
-
-    def __post_init__(self):
-        if self.fisher not in ("true", "empirical"):
-            raise ValueError(f"fisher must be 'true' or 'empirical', not {self.fisher!r}")
-        if self.inverse_every < 1:
-            raise ValueError("inverse_every must be at least 1")
-
-    def _kernel(self, name: str) -> int | None:
-        return self.cfg.kernel if name in CONV_LAYERS else None
-
-    def init(self, params: dict) -> KFACState:
+    def init_fn(params: dict) -> KFACState:
         a, g = {}, {}
-        for name in LAYERS:
-            d_in, d_out = weight_matrix(params[name]).shape
+        for name, layer in params.items():
+            d_in, d_out = weight_matrix(layer).shape
             a[name], g[name] = jnp.eye(d_in), jnp.eye(d_out)
-        velocity = jax.tree.map(jnp.zeros_like, params)
-        return KFACState(jnp.zeros((), jnp.int32), a, g, a, g, velocity)
+        return KFACState(jnp.zeros((), jnp.int32), a, g, a, g)
 
-    def statistics(self, params, x, y, key) -> tuple:
-        """Loss, accuracy, gradient, and this batch's (A, G) factors per layer."""
+    def update_fn(
+        updates: dict,
+        state: KFACState,
+        params: dict | None = None,
+        *,
+        kfac_factors: KFACFactors | None = None,
+        **extra_args: Any,
+    ) -> tuple[dict, KFACState]:
+        del params, extra_args
+        if kfac_factors is None:
+            raise ValueError("scale_by_kfac needs this batch's factors: update(..., kfac_factors=)")
+        t = state.step
+        rho = jnp.minimum(ema, t / (t + 1.0))
+
+        def average(old, new):
+            return rho * old + (1 - rho) * new
+
+        a = jax.tree.map(average, state.A, kfac_factors.A)
+        g = jax.tree.map(average, state.G, kfac_factors.G)
+
+        def refresh(_):
+            inv = {n: damped_inverses(a[n], g[n], damping, pi_adjust) for n in a}
+            return {n: inv[n][0] for n in a}, {n: inv[n][1] for n in a}
+
+        a_inv, g_inv = lax.cond(
+            t % inverse_every == 0, refresh, lambda _: (state.A_inv, state.G_inv), None
+        )
+        delta = precondition(updates, a_inv, g_inv)
+        if kl_clip is not None:
+            pairs = zip(jax.tree.leaves(delta), jax.tree.leaves(updates), strict=True)
+            quad = sum(jnp.vdot(d, v) for d, v in pairs)
+            lr2 = learning_rate**2
+            nu = jnp.minimum(1.0, jnp.sqrt(kl_clip / jnp.maximum(lr2 * quad, 1e-30)))
+            delta = jax.tree.map(lambda d: nu * d, delta)
+        return delta, KFACState(t + 1, a, g, a_inv, g_inv)
+
+    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+def kfac(
+    learning_rate: float = 0.01,
+    momentum: float = 0.9,
+    damping: float = 1e-1,
+    ema: float = 0.95,
+    inverse_every: int = 10,
+    kl_clip: float | None = 1e-3,
+    pi_adjust: bool = True,
+) -> optax.GradientTransformationExtraArgs:
+    """K-FAC with heavy-ball momentum: the preconditioner chained with optax's momentum and lr."""
+    return optax.chain(
+        scale_by_kfac(learning_rate, damping, ema, inverse_every, kl_clip, pi_adjust),
+        optax.trace(momentum),
+        optax.scale_by_learning_rate(learning_rate),
+    )
+
+
+def check_fisher(fisher: str) -> None:
+    if fisher not in FISHERS:
+        raise OptvizError(f"kfac fisher must be 'true' or 'empirical', not {fisher!r}")
+
+
+def kfac_gradients(cfg: ModelConfig, fisher: str = "true") -> Callable:
+    """``(params, x, y, key) -> ((loss, accuracy), gradient, {"kfac_factors": ...})``.
+
+    One forward pass and two backward passes: the gradient of the mean
+    cross-entropy, and per-example pre-activation gradients at sampled
+    (``fisher="true"``) or true (``"empirical"``) labels for the G factors.
+    """
+    check_fisher(fisher)
+
+    def gradients(params, x, y, key):
         n = x.shape[0]
         dropout_key, sample_key = jax.random.split(key)
-        use_key = dropout_key if self.cfg.dropout > 0 else None
+        use_key = dropout_key if cfg.dropout > 0 else None
 
         def f(p, taps):
-            return forward(p, x, self.cfg, key=use_key, taps=taps)
+            return forward(p, x, cfg, key=use_key, taps=taps)
 
-        logits, vjp_fn, inputs = jax.vjp(f, params, tap_zeros(self.cfg, n), has_aux=True)
+        logits, vjp_fn, inputs = jax.vjp(f, params, tap_zeros(cfg, n), has_aux=True)
         probs = jax.nn.softmax(logits)
         onehot = jax.nn.one_hot(y, logits.shape[-1])
         logp = jax.nn.log_softmax(logits)
         loss = -jnp.mean(jnp.sum(onehot * logp, axis=1))
         acc = jnp.mean(jnp.argmax(logits, axis=1) == y)
         grads, _ = vjp_fn((probs - onehot) / n)
-        if self.fisher == "true":
+        if fisher == "true":
             sampled = jax.random.categorical(sample_key, lax.stop_gradient(logits))
             target = jax.nn.one_hot(sampled, logits.shape[-1])
         else:
@@ -174,38 +260,10 @@ class KFAC:
         _, tap_grads = vjp_fn(probs - target)  # per-example gradients
         a_hat, g_hat = {}, {}
         for name in LAYERS:
-            rows = input_matrix(inputs[name], self._kernel(name))
+            kernel = cfg.kernel if name in CONV_LAYERS else None
+            rows = input_matrix(inputs[name], kernel)
             g_rows = tap_grads[name].reshape(-1, tap_grads[name].shape[-1])
             a_hat[name], g_hat[name] = factors(rows, g_rows, n)
-        return loss, acc, grads, a_hat, g_hat
+        return (loss, acc), grads, {"kfac_factors": KFACFactors(a_hat, g_hat)}
 
-    def step(self, params, state: KFACState, x, y, key):
-        loss, acc, grads, a_hat, g_hat = self.statistics(params, x, y, key)
-        t = state.step
-        rho = jnp.minimum(self.ema, t / (t + 1.0))
-        a = jax.tree.map(lambda old, new: rho * old + (1 - rho) * new, state.A, a_hat)
-        g = jax.tree.map(lambda old, new: rho * old + (1 - rho) * new, state.G, g_hat)
-
-        def refresh(_):
-            inv = {n: damped_inverses(a[n], g[n], self.damping, self.pi_adjust) for n in LAYERS}
-            return {n: inv[n][0] for n in LAYERS}, {n: inv[n][1] for n in LAYERS}
-
-        a_inv, g_inv = lax.cond(
-            t % self.inverse_every == 0, refresh, lambda _: (state.A_inv, state.G_inv), None
-        )
-        if self.weight_decay:
-            grads = jax.tree.map(lambda gr, p: gr + self.weight_decay * p, grads, params)
-        if self.clip is not None:
-            norm = jnp.sqrt(sum(jnp.sum(v**2) for v in jax.tree.leaves(grads)))
-            grads = jax.tree.map(lambda v: v * jnp.minimum(1.0, self.clip / (norm + 1e-12)), grads)
-        delta = precondition(grads, a_inv, g_inv)
-        lr = self.learning_rate
-        if self.kl_clip is not None:
-            pairs = zip(jax.tree.leaves(delta), jax.tree.leaves(grads), strict=True)
-            quad = sum(jnp.vdot(d, v) for d, v in pairs)
-            nu = jnp.minimum(1.0, jnp.sqrt(self.kl_clip / jnp.maximum(lr**2 * quad, 1e-30)))
-        else:
-            nu = 1.0
-        velocity = jax.tree.map(lambda v, d: self.momentum * v - lr * nu * d, state.velocity, delta)
-        params = jax.tree.map(jnp.add, params, velocity)
-        return params, KFACState(t + 1, a, g, a_inv, g_inv, velocity), loss, acc
+    return gradients

@@ -1,12 +1,14 @@
 """The training loop: every optimizer from the same start, on the same batches.
 
 Steps run in jit-compiled ``lax.scan`` chunks of ``log_every`` steps (one
-compile per optimizer, one host sync per chunk). Optimizers take turns epoch
-by epoch, so an interrupted run (Ctrl-C) has comparable curves for all.
+compile per optimizer setup, reused by later runs; one host sync per chunk).
+Optimizers take turns epoch by epoch, so an interrupted run (Ctrl-C) has
+comparable curves for all.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -21,18 +23,21 @@ from optviz.trainer.model import ModelConfig, forward, init_params
 from optviz.trainer.optim import Stepper, make_stepper
 from optviz.trainer.result import Curves, MetricsLog, TrainResult
 
-EVAL_BATCH = 2000
+EVAL_BATCH = 500  # examples per evaluation call
 
 
-def _chunk_runner(stepper: Stepper, drop_key, aug_key, augment: bool):
-    """A jitted ``run(params, state, x_all, y_all, idx, t, active)`` over a chunk of steps.
+@functools.lru_cache(maxsize=32)
+def _chunk_runner(stepper: Stepper, augment: bool):
+    """A jitted ``run(params, state, x_all, y_all, idx, t, active, drop_key, aug_key)``.
 
-    ``idx`` (K, B) picks each step's batch from the training set, ``t`` (K,)
-    numbers the steps (dropout and augmentation keys fold it in) and
-    ``active`` (K,) switches off the padding steps of a short last chunk.
+    Runs a chunk of steps: ``idx`` (K, B) picks each step's batch from the
+    training set, ``t`` (K,) numbers the steps (dropout and augmentation keys
+    fold it in) and ``active`` (K,) switches off the padding steps of a short
+    last chunk. One per (stepper, augment), so a second run of the same
+    optimizer reuses the compiled program.
     """
 
-    def run(params, state, x_all, y_all, idx, t, active):
+    def run(params, state, x_all, y_all, idx, t, active, drop_key, aug_key):
         def train_step(args, inp):
             params, state = args
             idx, t = inp
@@ -55,37 +60,43 @@ def _chunk_runner(stepper: Stepper, drop_key, aug_key, augment: bool):
     return jax.jit(run)
 
 
-def _evaluator(cfg: ModelConfig):
+@functools.lru_cache(maxsize=8)
+def _eval_batch(cfg: ModelConfig):
+    """Jitted sums of the log-loss and the hits over one padded batch of EVAL_BATCH examples."""
+
     @jax.jit
-    def evaluate(params, xs, ys, mask):
-        def one(batch):
-            x, y, m = batch
-            logits, _ = forward(params, x, cfg)
-            nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1)[:, 0]
-            hit = jnp.argmax(logits, axis=1) == y
-            return jnp.sum(nll * m), jnp.sum(hit * m)
+    def sums(params, x, y, mask):
+        logits, _ = forward(params, x, cfg)
+        nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1)[:, 0]
+        hit = jnp.argmax(logits, axis=1) == y
+        return jnp.sum(nll * mask), jnp.sum(hit * mask)
 
-        nll, hits = lax.map(one, (xs, ys, mask))
-        n = jnp.sum(mask)
-        return jnp.sum(nll) / n, jnp.sum(hits) / n
-
-    return evaluate
+    return sums
 
 
-def _batched(x: np.ndarray, y: np.ndarray) -> tuple:
-    """Pad to whole evaluation batches; a mask marks the real examples."""
+def _batched(x: np.ndarray, y: np.ndarray) -> tuple[list[tuple], int]:
+    """Whole batches of EVAL_BATCH on the device (the last padded, a mask marks the real
+    examples), and the number of examples: every split and data set size shares one program."""
     n = len(x)
-    size = min(EVAL_BATCH, n)
-    k = -(-n // size)
-    pad = k * size - n
+    k = -(-n // EVAL_BATCH)
+    pad = k * EVAL_BATCH - n
     xs = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)])
     ys = np.concatenate([y, np.zeros(pad, y.dtype)])
     mask = np.concatenate([np.ones(n, np.float32), np.zeros(pad, np.float32)])
-    return (
-        jnp.asarray(xs.reshape(k, size, *x.shape[1:])),
-        jnp.asarray(ys.reshape(k, size)),
-        jnp.asarray(mask.reshape(k, size)),
-    )
+    parts = [
+        (jnp.asarray(xs[i : i + EVAL_BATCH]), jnp.asarray(ys[i : i + EVAL_BATCH]),
+         jnp.asarray(mask[i : i + EVAL_BATCH]))
+        for i in range(0, k * EVAL_BATCH, EVAL_BATCH)
+    ]  # fmt: skip
+    return parts, n
+
+
+def _evaluate(cfg: ModelConfig, params, batches: tuple[list[tuple], int]) -> tuple[float, float]:
+    """Mean log-loss and accuracy of ``params`` over a `_batched` split."""
+    sums = _eval_batch(cfg.replace(dropout=0.0))  # evaluation never drops out
+    parts, n = batches
+    totals = np.asarray([sums(params, *part) for part in parts], np.float64).sum(axis=0)
+    return float(totals[0] / n), float(totals[1] / n)
 
 
 def fit(
@@ -114,8 +125,7 @@ def fit(
     params0 = init_params(init_key, cfg)
     params = {s.name: params0 for s in steppers}
     states = {s.name: s.init(params0) for s in steppers}
-    runners = {s.name: _chunk_runner(s, drop_key, aug_key, augment) for s in steppers}
-    evaluate = _evaluator(cfg)
+    runners = {s.name: _chunk_runner(s, augment) for s in steppers}
     x_all, y_all = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
     train_eval = _batched(data.x_train, data.y_train)
     test_eval = _batched(data.x_test, data.y_test)
@@ -134,8 +144,8 @@ def fit(
             callback(record)
 
     def record_epoch(name: str, epoch: int) -> None:
-        train_loss, train_acc = map(float, evaluate(params[name], *train_eval))
-        test_loss, test_acc = map(float, evaluate(params[name], *test_eval))
+        train_loss, train_acc = _evaluate(cfg, params[name], train_eval)
+        test_loss, test_acc = _evaluate(cfg, params[name], test_eval)
         c = curves[name]
         c.epoch.append(epoch)
         c.step.append(epoch * steps_per_epoch)
@@ -173,7 +183,7 @@ def fit(
                     active = np.arange(chunk) < n_real
                     tic = time.perf_counter()
                     params[name], states[name], loss, acc = runners[name](
-                        params[name], states[name], x_all, y_all, idx, t, active
+                        params[name], states[name], x_all, y_all, idx, t, active, drop_key, aug_key
                     )
                     loss = float(np.mean(np.asarray(loss)[:n_real]))
                     acc = float(np.mean(np.asarray(acc)[:n_real]))

@@ -11,6 +11,7 @@ optax optimizer (and our K-FAC) can walk them as a pytree.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from functools import partial
 
@@ -65,7 +66,6 @@ def _std(init: str, fan_in: int, fan_out: int) -> float:
     raise ValueError(f"unknown init {init!r}; choose from: {', '.join(INITS)}")
 
 
-@partial(jax.jit, static_argnums=1)
 def init_params(key: jax.Array, cfg: ModelConfig) -> dict:
     """Weights drawn from a normal with the scheme's standard deviation; biases zero."""
     k = cfg.kernel
@@ -76,12 +76,24 @@ def init_params(key: jax.Array, cfg: ModelConfig) -> dict:
         "dense1": ((cfg.flat_features, cfg.hidden), cfg.flat_features, cfg.hidden),
         "dense2": ((cfg.hidden, cfg.n_classes), cfg.hidden, cfg.n_classes),
     }
+    stds = [_std(cfg.init, fan_in, fan_out) for _, fan_in, fan_out in shapes.values()]
+    kernels = tuple(shape for shape, _, _ in shapes.values())
+    return _draw(key, kernels, jnp.asarray(stds, jnp.float32))
+
+
+@partial(jax.jit, static_argnums=1)
+def _draw(key: jax.Array, shapes: tuple, stds: jax.Array) -> dict:
+    """One compile per set of shapes: the init scheme and the activation are not baked in.
+
+    Each kernel is drawn as a flat vector and reshaped: the same numbers as a
+    shaped draw, and several times faster to compile on XLA:CPU.
+    """
     params = {}
-    for name, subkey in zip(LAYERS, jax.random.split(key, len(LAYERS)), strict=True):
-        shape, fan_in, fan_out = shapes[name]
-        std = _std(cfg.init, fan_in, fan_out)
+    keys = jax.random.split(key, len(LAYERS))
+    for i, (name, shape) in enumerate(zip(LAYERS, shapes, strict=True)):
+        flat = jax.random.normal(keys[i], (math.prod(shape),), jnp.float32)
         params[name] = {
-            "w": std * jax.random.normal(subkey, shape, jnp.float32),
+            "w": stds[i] * flat.reshape(shape),
             "b": jnp.zeros(shape[-1], jnp.float32),
         }
     return params
@@ -171,6 +183,7 @@ def tap_zeros(cfg: ModelConfig, batch: int) -> dict:
     }
 
 
+@partial(jax.jit, static_argnums=2)
 def feature_maps(params: dict, x: jax.Array, cfg: ModelConfig) -> dict:
     """The lecture's pictures for a batch: after convolution, activation and pooling."""
     maps = {}

@@ -1,14 +1,20 @@
-"""Optimizers for the trainer: the registry's optax transforms, and our K-FAC.
+"""Optimizers for the trainer: the registry's optax transforms and our K-FAC, on one path.
 
-Every optimizer is turned into a ``Stepper``: ``init(params) -> state`` and
+Every optimizer is an optax transformation behind the trainer's weight decay
+and clipping, ``chain(add_decayed_weights(wd), clip_by_global_norm(c), tx)``
+(the decay is an L2 penalty, so the clip sees the penalised gradient), turned
+into a ``Stepper``: ``init(params) -> state`` and
 ``step(params, state, x, y, key) -> (params, state, loss, accuracy)``, pure
-and jit-able, so the training loop treats K-FAC (which needs the batch, not
-just the gradient) like any optax optimizer.
+and jit-able. The only difference K-FAC makes is its gradient function, which
+also measures the batch's Kronecker factors and hands them to the chain as
+the extra argument ``kfac_factors``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +23,11 @@ import optax
 
 from optviz import optimizers
 from optviz.errors import OptvizError
-from optviz.trainer.kfac import KFAC
+from optviz.trainer.kfac import check_fisher, kfac, kfac_gradients
 from optviz.trainer.model import ModelConfig, accuracy, cross_entropy, forward
+
+KFAC = "kfac"  # the registry's name; in the trainer it is the per-layer method of kfac.py
+KFAC_EXTRA = ("fisher",)  # K-FAC hyperparameters of its gradient function, not of the chain
 
 
 def check_name(name: str) -> None:
@@ -26,6 +35,85 @@ def check_name(name: str) -> None:
     entry = optimizers.spec(name)  # unknown names: close matches
     if entry.train_lr is None and not name.startswith(optimizers.OPTAX_PREFIX):
         raise OptvizError(f"optimizer {name!r} cannot train the CNN")
+
+
+def trainable_names() -> list[str]:
+    """The registry's optimizers that can train the CNN, in registry order."""
+    return [n for n in optimizers.names() if optimizers.spec(n).train_lr is not None]
+
+
+def hyperparameters(name: str) -> tuple[str, ...]:
+    """The hyperparameters optimizer `name` takes in the trainer (optax's names)."""
+    if name == KFAC:
+        return (*inspect.signature(kfac).parameters, *KFAC_EXTRA)
+    return optimizers.spec(name).hyperparameters
+
+
+def resolve_hparams(name: str, hparams: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Check `name` and its hyperparameters; fill in the registry's training learning rate."""
+    check_name(name)
+    valid = hyperparameters(name)
+    out: dict[str, Any] = {}
+    for key, value in (hparams or {}).items():
+        canonical = optimizers.ALIASES.get(key, key)
+        if canonical not in valid:
+            raise OptvizError(
+                f"{name} has no hyperparameter {key!r} in the trainer; it takes: {', '.join(valid)}"
+            )
+        if canonical in out:
+            raise OptvizError(f"{name}: {key!r} given twice (lr is learning_rate)")
+        out[canonical] = value
+    train_lr = optimizers.spec(name).train_lr
+    if train_lr is not None:
+        out.setdefault("learning_rate", train_lr)
+    if name == KFAC:  # bad values fail here, with one line
+        kfac(**_chain_part(out))
+        check_fisher(out.get("fisher", "true"))
+    return out
+
+
+def _chain_part(hp: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in hp.items() if k not in KFAC_EXTRA}
+
+
+def transform(
+    name: str,
+    hparams: Mapping[str, Any] | None = None,
+    *,
+    weight_decay: float = 0.0,
+    clip: float | None = None,
+) -> optax.GradientTransformationExtraArgs:
+    """The trainer's optax chain for `name`: weight decay, then clipping, then the optimizer.
+
+    K-FAC's ``update`` takes the batch's factors as ``kfac_factors=``; the
+    other optimizers ignore extra arguments.
+    """
+    hp = resolve_hparams(name, hparams)
+    core = kfac(**_chain_part(hp)) if name == KFAC else optimizers.get(name, **hp)
+    parts = []
+    if weight_decay:
+        parts.append(optax.add_decayed_weights(weight_decay))
+    if clip is not None:
+        parts.append(optax.clip_by_global_norm(clip))
+    return optax.chain(*parts, core)
+
+
+def gradient_fn(name: str, cfg: ModelConfig, hparams: Mapping[str, Any] | None = None):
+    """``(params, x, y, key) -> ((loss, accuracy), gradient, extra arguments for the chain)``."""
+    if name == KFAC:
+        return kfac_gradients(cfg, resolve_hparams(name, hparams).get("fisher", "true"))
+
+    def loss_fn(params, x, y, key):
+        logits, _ = forward(params, x, cfg, key=key if cfg.dropout > 0 else None)
+        return cross_entropy(logits, y), accuracy(logits, y)
+
+    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+
+    def gradients(params, x, y, key):
+        (loss, acc), grads = grad_fn(params, x, y, key)
+        return (loss, acc), grads, {}
+
+    return gradients
 
 
 @dataclass(frozen=True)
@@ -38,40 +126,35 @@ class Stepper:
 def make_stepper(
     name: str,
     cfg: ModelConfig,
-    hparams: dict | None = None,
+    hparams: Mapping[str, Any] | None = None,
     *,
     weight_decay: float = 0.0,
     clip: float | None = None,
 ) -> Stepper:
-    """A Stepper for ``name`` with hyperparameters in optax's names (``lr`` allowed)."""
-    hparams = dict(hparams or {})
-    if "lr" in hparams:
-        hparams["learning_rate"] = hparams.pop("lr")
-    check_name(name)
-    train_lr = optimizers.spec(name).train_lr
-    if train_lr is not None:
-        hparams.setdefault("learning_rate", train_lr)
-    if name == "kfac":
-        kfac = KFAC(cfg, weight_decay=weight_decay, clip=clip, **hparams)
-        return Stepper(name, kfac.init, kfac.step)
+    """The one place that builds an optimizer for the trainer (hyperparameters in optax's names).
 
-    parts = []
-    if clip is not None:
-        parts.append(optax.clip_by_global_norm(clip))
-    if weight_decay:
-        parts.append(optax.add_decayed_weights(weight_decay))
-    parts.append(optimizers.get(name, **hparams))
-    tx = optax.chain(*parts) if len(parts) > 1 else parts[0]
+    Equal arguments give the same Stepper object, so the jit-compiled training
+    code built on it is reused instead of compiled again.
+    """
+    hp = resolve_hparams(name, hparams)
+    key = (name, cfg, tuple(sorted(hp.items())), float(weight_decay), clip)
+    try:
+        hash(key)
+    except TypeError:  # e.g. an array-valued hyperparameter: build a fresh one
+        return _build(*key)
+    return _cached_build(*key)
 
-    def loss_fn(params, x, y, key):
-        logits, _ = forward(params, x, cfg, key=key if cfg.dropout > 0 else None)
-        return cross_entropy(logits, y), accuracy(logits, y)
 
-    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+def _build(name: str, cfg: ModelConfig, hp: tuple, weight_decay: float, clip) -> Stepper:
+    tx = transform(name, dict(hp), weight_decay=weight_decay, clip=clip)
+    gradients = gradient_fn(name, cfg, dict(hp))
 
     def step(params, state, x, y, key):
-        (loss, acc), grads = grad_fn(params, x, y, key)
-        updates, state = tx.update(grads, state, params)
+        (loss, acc), grads, extra = gradients(params, x, y, key)
+        updates, state = tx.update(grads, state, params, **extra)
         return optax.apply_updates(params, updates), state, loss, acc
 
     return Stepper(name, tx.init, step)
+
+
+_cached_build = functools.lru_cache(maxsize=64)(_build)
