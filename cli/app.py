@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 
+from optviz import jaxcache
 from optviz.errors import OptvizError
 
 app = typer.Typer(
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     Usage errors (typer's, and ours) print as one line on stderr, exit code 2.
     """
     args = sys.argv[1:] if argv is None else list(argv)
+    jaxcache.enable()  # compiled programs persist across runs (OPTVIZ_CACHE_DIR)
     try:
         code = app(args=args or ["--help"], prog_name="optviz", standalone_mode=False)
     except typer.TyperException as err:  # click's usage errors and ours
