@@ -14,17 +14,26 @@ that re-plots on every slider callback does. Also checks that no change compiled
 from __future__ import annotations
 
 import argparse
+import collections
 import statistics
 import time
 
+import jax
 import numpy as np
 
 import optviz
-from optviz import engine
 from optviz.render.live import LiveFigure
 
 NAMES = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam")
 STEPS, MAX_STEPS = 500, 1000
+
+# Programs JAX traced (= compiled), by function name, reported through jax.monitoring.
+TRACES: collections.Counter[str] = collections.Counter()
+
+
+def count_traces(event: str, duration: float, **kwargs) -> None:
+    if event == "/jax/core/compile/jaxpr_trace_duration":
+        TRACES[kwargs.get("fun_name", "")] += 1
 
 
 def median_ms(action, values) -> float:
@@ -41,12 +50,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     n = args.repeats
+    jax.monitoring.register_event_duration_secs_listener(count_traces)
     ex = optviz.explore("beale", NAMES, steps=STEPS, max_steps=MAX_STEPS)
     # warm up: every code path once (compiles nothing new afterwards)
     ex.lr_sliders["adam"].value = 0.03
     ex.step_slider.value = 100
     ex.step_slider.value = STEPS
-    traces = engine.trace_count
+    traces = TRACES.total()
 
     lrs = np.geomspace(5e-3, 5e-2, n)
     starts = np.linspace(1.6, 2.4, n)
@@ -71,7 +81,7 @@ def main() -> None:
         ex.step_slider.value = int(v)
 
     rows.append(("step scrubber (redraw only)", median_ms(scrub, np.linspace(10, STEPS, n))))
-    compiled = engine.trace_count - traces
+    compiled = TRACES.total() - traces
 
     def rebuild(v):
         ex.lr_sliders["adam"].value = float(v)  # the same recompute (and a redraw) ...

@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from optviz import interrupt
+from optviz import interrupt, jaxcache
 from optviz.errors import OptvizError
 
 app = typer.Typer(
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     Usage errors (typer's, and ours) print as one line on stderr, exit code 2.
     """
     args = sys.argv[1:] if argv is None else list(argv)
+    jaxcache.enable()  # compiled programs persist across runs (OPTVIZ_CACHE_DIR)
     try:
         with interrupt.handled():
             try:

@@ -1,10 +1,12 @@
 """Optimizer trajectories on a surface: one jit-compiled `lax.scan`, `vmap`ped.
 
 Each optimizer's path is a `lax.scan` over steps of ``(xy, loss, grad, state)``;
-start points and hyperparameter grids are batched with `jax.vmap`. Numeric
-hyperparameters are traced arguments, so a new learning rate (a slider move,
-another grid) reuses the compiled program; only a new optimizer, surface,
-step count or batch shape compiles again.
+start points and hyperparameter grids are batched with `jax.vmap`. All the
+optimizers of one call run in one jitted program (one scan each), so a race
+is traced, lowered and looked up in JAX's compilation cache once, not once per
+optimizer. Numeric hyperparameters are traced arguments, so a new learning
+rate (a slider move, another grid) reuses the compiled program; only a new
+line-up of optimizers, surface, step count or batch shape compiles again.
 
 A path whose position or loss goes non-finite is cut there: it freezes at its
 last finite point and records the step that diverged (`freeze_diverged`).
@@ -30,8 +32,6 @@ from optviz.errors import OptvizError
 from optviz.paths import Path
 
 NOT_DIVERGED = -1
-# How often the scan body has been traced (= compiled); tests read it.
-trace_count = 0
 
 
 @dataclass(frozen=True)
@@ -107,12 +107,9 @@ def trajectories(
     _check_steps(steps)
     limits.check_steps(steps, len(names) * len(xy0))
     per_opt = split_hparams(names, hparams)
-    pos, loss, div, used = [], [], [], {}
-    for name in names:
-        hp = _optimizers.spec(name).resolve(surf.name, **per_opt[name])
-        p, f, d = _run(name, surf, xy0, steps, [hp])
-        pos.append(p[0]), loss.append(f[0]), div.append(d[0])
-        used[name] = hp
+    used = {name: _optimizers.spec(name).resolve(surf.name, **per_opt[name]) for name in names}
+    runs = _run([(name, [used[name]]) for name in names], surf, xy0, steps)
+    pos, loss, div = ([r[k][0] for r in runs] for k in range(3))
     return Trajectories(
         optimizers=tuple(names),
         surface=surf.name,
@@ -163,7 +160,7 @@ def sweep(
     combos = [dict(zip(axes, vals, strict=True)) for vals in itertools.product(*axes.values())]
     limits.check_steps(steps, len(combos) * len(xy0))
     hps = [entry.resolve(surf.name, **c) for c in combos]
-    pos, loss, div = _run(optimizer, surf, xy0, steps, hps)
+    [(pos, loss, div)] = _run([(optimizer, hps)], surf, xy0, steps)
     return Sweep(optimizer, surf.name, tuple(hps), xy0, pos, loss, div)
 
 
@@ -223,24 +220,37 @@ def _is_dynamic(value: Any) -> bool:
     return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
 
 
-def _run(name, surface, xy0, steps, hps):
-    """Run `name` for every hyperparameter setting in `hps` and every start point.
+def _run(runs, surface, xy0, steps):
+    """Run every (optimizer, hyperparameter settings) pair of `runs` from every start point.
 
-    Returns positions (H, S, steps + 1, 2), losses (H, S, steps + 1) and the
-    divergence steps (H, S). The arrays come back time-major from the device
+    One compiled program computes them all. Returns, per pair, positions
+    (H, S, steps + 1, 2), losses (H, S, steps + 1) and the divergence steps
+    (H, S) for its H settings. The arrays come back time-major from the device
     and are returned as transposed views, not copies.
     """
+    members, dyns = [], []
+    for name, hps in runs:
+        static, dyn = _split_static(name, hps)
+        members.append((name, static))
+        dyns.append(dyn)
+    fn = _compiled(tuple(members), surface, steps)
+    out = []
+    for pos, loss, div in jax.device_get(fn(xy0, tuple(dyns))):
+        pos, loss = np.moveaxis(np.asarray(pos), 0, 2), np.moveaxis(np.asarray(loss), 0, 2)
+        div = _first_bad_rows(pos, np.asarray(div))
+        pos, loss = freeze_diverged(pos, loss, div)
+        out.append((pos, loss, div))
+    return out
+
+
+def _split_static(name: str, hps: Sequence[Mapping[str, Any]]) -> tuple[tuple, dict]:
+    """Static settings (sorted items, shared by all of `hps`) and numeric ones as (H,) arrays."""
     static = {k: v for k, v in hps[0].items() if not _is_dynamic(v)}
-    dyn_keys = tuple(sorted(k for k in hps[0] if k not in static))
     if any({k: v for k, v in hp.items() if not _is_dynamic(v)} != static for hp in hps):
         raise OptvizError(f"{name}: only numeric hyperparameters can vary in a sweep")
-    dyn = {k: jnp.asarray([hp[k] for hp in hps], dtype=jnp.float32) for k in dyn_keys}
-    fn = _compiled(name, tuple(sorted(static.items())), surface, steps)
-    pos, loss, div = (np.asarray(a) for a in jax.device_get(fn(jnp.asarray(xy0), dyn)))
-    pos, loss = np.moveaxis(pos, 0, 2), np.moveaxis(loss, 0, 2)
-    div = _first_bad_rows(pos, div)
-    pos, loss = freeze_diverged(pos, loss, div)
-    return pos, loss, div
+    dyn_keys = sorted(k for k in hps[0] if k not in static)
+    dyn = {k: np.asarray([hp[k] for hp in hps], dtype=np.float32) for k in dyn_keys}
+    return tuple(sorted(static.items())), dyn
 
 
 def _first_bad_rows(xs: np.ndarray, diverged: np.ndarray) -> np.ndarray:
@@ -263,8 +273,24 @@ def _first_bad_rows(xs: np.ndarray, diverged: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=128)
-def _compiled(name: str, static: tuple, surface: _surfaces.Surface, steps: int):
-    """A jitted fn(starts (S, 2), hparams {k: (H,)}) -> time-major paths.
+def _compiled(members: tuple[tuple[str, tuple], ...], surface: _surfaces.Surface, steps: int):
+    """One jitted fn(starts (S, 2), ({k: (H,)}, ...)) -> time-major paths per member.
+
+    members: (optimizer, static hyperparameter items) pairs. Each gets its own
+    scan (see `_scan`); all of them are traced, lowered and compiled as one
+    program, so a race of six optimizers costs one trip through JAX's
+    compilation pipeline and its persistent cache instead of six.
+    """
+    scans = [_scan(name, static, surface, steps) for name, static in members]
+
+    def optviz_paths(xy0, dyns):
+        return tuple(scan(xy0, dyn) for scan, dyn in zip(scans, dyns, strict=True))
+
+    return jax.jit(optviz_paths)
+
+
+def _scan(name: str, static: tuple, surface: _surfaces.Surface, steps: int):
+    """fn(starts (S, 2), hparams {k: (H,)}) -> time-major paths, to be traced.
 
     The scan runs outside and the step is vmapped inside it over
     hyperparameter settings and (unless the optimizer is elementwise, see
@@ -274,7 +300,6 @@ def _compiled(name: str, static: tuple, surface: _surfaces.Surface, steps: int):
     extra = {}
     if entry.uses_surface:
         extra = {"loss_fn": surface.fn, "residual_fn": surface.residuals}
-    value_and_grad = jax.value_and_grad(surface.fn)
 
     def make(dyn):
         return entry.make(**dict(static), **dyn, **extra)
@@ -283,10 +308,10 @@ def _compiled(name: str, static: tuple, surface: _surfaces.Surface, steps: int):
         # All start points as one (S, 2) parameter array: one shared step
         # counter instead of S of them (Adam's bias correction per point costs
         # as much as the rest of its step).
-        points = jax.vmap(value_and_grad)
+        points = _loss_and_grad(surface, batched=True)
         over_starts = None
     else:
-        points = value_and_grad
+        points = _loss_and_grad(surface, batched=False)
         over_starts = 0
 
     def init_one(xy0, dyn):
@@ -309,9 +334,6 @@ def _compiled(name: str, static: tuple, surface: _surfaces.Surface, steps: int):
         step_all = jax.vmap(jax.vmap(step_one, (0, None)), (0, 0))
 
     def run(xy0, dyn):
-        global trace_count
-        trace_count += 1
-
         def body(carry, i):
             path, diverged = carry
             xy, loss = path[0], path[1]
@@ -329,7 +351,20 @@ def _compiled(name: str, static: tuple, surface: _surfaces.Surface, steps: int):
         (_, diverged), (xs, losses) = jax.lax.scan(body, (path, none), jnp.arange(steps + 1))
         return xs, losses, diverged
 
-    return jax.jit(run)
+    return run
+
+
+@functools.lru_cache(maxsize=32)
+def _loss_and_grad(surface: _surfaces.Surface, batched: bool):
+    """The surface's value and gradient, at one point or (batched) at a stack of points.
+
+    One jitted function per surface, inlined where it is called: JAX traces and
+    differentiates the surface once and reuses that jaxpr for the initial point
+    and every step of every optimizer in a race, instead of tracing it twice per
+    optimizer. Inlining keeps the compiled program the same op for op.
+    """
+    value_and_grad = jax.value_and_grad(surface.fn)
+    return jax.jit(jax.vmap(value_and_grad) if batched else value_and_grad)
 
 
 def freeze_diverged(xs: np.ndarray, losses: np.ndarray, diverged: np.ndarray):

@@ -4,20 +4,38 @@
 optimizers, start points, steps, frames, view, size, fps, theme,
 hyperparameters and caption. `render_entry` turns one into a file;
 `command_for` gives the `optviz animate` command that makes the same file.
+
+Beside the files, `record.toml` says what made each one (`record_of`): a digest
+of its spec, the versions of the libraries that decide its bytes, and a digest
+of every path's numbers. The same spec, numbers and versions give the same
+bytes; under other versions (a new matplotlib, Pillow or FreeType) the numbers
+still have to match exactly, while the pixels may move a little.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import platform
 import shlex
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from optviz.errors import OptvizError, UnknownNameError
 
 SPEC = Path("gallery") / "gallery.toml"
+RECORD = "record.toml"  # beside the rendered files
+# The distributions whose releases can change a gallery file's bytes: the paths
+# (numpy, jax, jaxlib, optax) and the pixels and their encoding (matplotlib,
+# contourpy, Pillow; FreeType, built into matplotlib, is recorded on its own).
+VERSIONED = ("numpy", "jax", "jaxlib", "optax", "matplotlib", "contourpy", "pillow")
 REQUIRED = ("name", "surface", "optimizers", "caption")
 OPTIONAL = {
     "starts": None,
@@ -81,6 +99,8 @@ def _entry(table: dict[str, Any], path: str | Path) -> Entry:
     if missing:
         raise OptvizError(f"{where}: missing {', '.join(missing)}")
     values = {**OPTIONAL, **table}
+    if len(set(values["optimizers"])) != len(values["optimizers"]):
+        raise OptvizError(f"{where}: an optimizer is listed twice")
     starts = values["starts"]
     return Entry(
         name=values["name"],
@@ -100,20 +120,29 @@ def _entry(table: dict[str, Any], path: str | Path) -> Entry:
     )
 
 
+def race_for(entry: Entry):
+    """The `optviz.Race` that `entry` animates."""
+    from optviz.racing import race
+
+    return race(
+        list(entry.optimizers), entry.surface, starts=entry.starts, steps=entry.steps,
+        **_by_parameter(entry.hparams),
+    )  # fmt: skip
+
+
 def render_entry(
     entry: Entry,
     out_dir: str | Path,
     *,
     frames: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    race=None,
 ):
-    """Write `entry` into `out_dir`; `frames` overrides the spec (for quick checks)."""
-    from optviz.racing import race
+    """Write `entry` into `out_dir`; `frames` overrides the spec (for quick checks).
 
-    race = race(
-        list(entry.optimizers), entry.surface, starts=entry.starts, steps=entry.steps,
-        **_by_parameter(entry.hparams),
-    )  # fmt: skip
+    race: `race_for(entry)`, if already computed.
+    """
+    race = race_for(entry) if race is None else race
     return race.save(
         Path(out_dir) / entry.filename,
         view=entry.view,
@@ -125,6 +154,81 @@ def render_entry(
         loss_panel=entry.loss_panel,
         progress=progress,
     )
+
+
+@dataclass(frozen=True)
+class Record:
+    """What made one gallery file: spec digest, library versions, digest of each path."""
+
+    spec: str
+    versions: Mapping[str, str]
+    paths: Mapping[str, str]
+
+
+def spec_digest(entry: Entry) -> str:
+    """A digest of everything in `entry` that shapes its file (all but the caption)."""
+    fields = dataclasses.asdict(entry)
+    del fields["caption"]
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def path_digests(race) -> dict[str, str]:
+    """Per optimizer, a digest of its float32 positions and losses and its divergence steps."""
+    r = race.result
+    out = {}
+    for i, name in enumerate(r.optimizers):
+        h = hashlib.sha256()
+        for array, dtype in ((r.positions, "<f4"), (r.losses, "<f4"), (r.diverged_step, "<i8")):
+            h.update(np.ascontiguousarray(array[i], dtype=dtype).tobytes())
+        out[name] = h.hexdigest()
+    return out
+
+
+def versions() -> dict[str, str]:
+    """The installed versions that decide a gallery file's bytes (and the platform)."""
+    from matplotlib import ft2font
+
+    found = {"python": platform.python_version(), "machine": platform.machine()}
+    found.update({name: metadata.version(name) for name in VERSIONED})
+    found["freetype"] = ft2font.__freetype_version__
+    return found
+
+
+def record_of(entry: Entry, race) -> Record:
+    """The record of `entry` rendered from `race` with the installed libraries."""
+    return Record(spec_digest(entry), versions(), path_digests(race))
+
+
+def load_records(path: str | Path) -> dict[str, Record]:
+    """name -> `Record`, as `records_text` wrote them ({} if there is no file)."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    return {name: Record(t["spec"], t["versions"], t["paths"]) for name, t in data.items()}
+
+
+def records_text(records: Mapping[str, Record]) -> str:
+    """record.toml: one table per gallery file, as `load_records` reads them."""
+    lines = [
+        "# Written by `optviz gallery`: what made each GIF in this folder. spec and",
+        "# paths are SHA-256 digests of the gallery.toml entry (all but the caption) and",
+        "# of each path's float32 positions and losses and its divergence steps.",
+        "# tests/test_gallery.py compares the GIFs byte for byte under these versions.",
+    ]
+    for name, record in records.items():
+        table = _toml_key(name)
+        lines += ["", f"[{table}]", f'spec = "{record.spec}"', "", f"[{table}.versions]"]
+        lines += [f'{k} = "{v}"' for k, v in record.versions.items()]
+        lines += ["", f"[{table}.paths]"]
+        lines += [f'{_toml_key(k)} = "{v}"' for k, v in record.paths.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_key(key: str) -> str:
+    """A bare TOML key where allowed, else a quoted one (`optax:lamb`)."""
+    bare = key.replace("_", "").replace("-", "").isalnum() and key.isascii()
+    return key if bare else json.dumps(key)
 
 
 def _by_parameter(hparams: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
@@ -160,8 +264,12 @@ def readme_text(entries: list[Entry]) -> str:
         "# The optviz gallery\n",
         "In the spirit of Alec Radford's 2014 optimizer animations, with every setting",
         "written down in [`gallery.toml`](gallery.toml). Regenerate them all with",
-        "`optviz gallery` (run from the repository root); the same spec always gives",
-        "the same bytes, and the tests check that these files are current.\n",
+        "`optviz gallery` (run from the repository root), which also rewrites",
+        "[`record.toml`](record.toml): the library versions that made each file and",
+        "digests of its spec and of its paths' numbers. The same spec gives the same",
+        "bytes under the same versions, and the tests check that these files are",
+        "current: byte for byte under the recorded versions, and under others the",
+        "paths exactly and the pictures within a small pixel tolerance.\n",
         "The GIFs may be used freely in lectures and slides (MIT licence, see the",
         'project README); "made with optviz" is welcome but not required.\n',
     ]

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import optviz
-from optviz import engine, optimizers
+from optviz import optimizers
 from optviz.errors import OptvizError, UnknownNameError
+from tests.compiles import engine_traces
 
 BOWL_MIN = np.array([1.0, 0.5])  # surfaces.get("bowl"): the minimum is at c = (1, 0.5)
 
@@ -32,19 +33,40 @@ def test_trajectories_result_holds_every_path():
     np.testing.assert_allclose(r.losses, beale, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("name", [*optimizers.names(), "optax:lamb"])
-def test_batched_paths_equal_paths_computed_alone(name):
+ALL = [*optimizers.names(), "optax:lamb"]
+STARTS = [(1.0, 1.5), (2.0, 2.0), (-1.0, -1.0)]
+
+
+@pytest.fixture(scope="module")
+def race_of_all():
+    """Every optimizer in one race: one compiled program for all of them."""
+    return optviz.trajectories(ALL, "beale", starts=STARTS, steps=30, lr=1e-3)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_batched_paths_equal_paths_computed_alone(name, race_of_all):
     # catches any coupling between start points (elementwise batching, norms)
-    starts = [(1.0, 1.5), (2.0, 2.0), (-1.0, -1.0)]
-    r = optviz.trajectories([name], "beale", starts=starts, steps=30, lr=1e-3)
-    for i, start in enumerate(starts):
+    r = optviz.trajectories([name], "beale", starts=STARTS, steps=30, lr=1e-3)
+    for i, start in enumerate(STARTS):
         alone = optviz.trajectory(name, "beale", start=start, steps=30, lr=1e-3)
         np.testing.assert_allclose(r.positions[0, i], alone, rtol=1e-5, atol=1e-6)
+    # ... and between optimizers: a race computes each path exactly as a race of one
+    k = ALL.index(name)
+    np.testing.assert_array_equal(race_of_all.positions[k], r.positions[0])
+    np.testing.assert_array_equal(race_of_all.losses[k], r.losses[0])
+    np.testing.assert_array_equal(race_of_all.diverged_step[k], r.diverged_step[0])
+    assert race_of_all.hparams[name] == r.hparams[name]
+
+
+@pytest.fixture(scope="module")
+def bowl_race():
+    """Every optimizer from the bowl's default start, 6000 steps, as one race (one compile)."""
+    return optviz.trajectories(optimizers.names(), "bowl", steps=6000)
 
 
 @pytest.mark.parametrize("name", optimizers.names())
-def test_every_optimizer_reaches_the_minimum_of_the_convex_bowl(name):
-    path = optviz.trajectory(name, "bowl", steps=6000)
+def test_every_optimizer_reaches_the_minimum_of_the_convex_bowl(name, bowl_race):
+    path = bowl_race.positions[bowl_race.optimizers.index(name), 0]
     # sign-based (Lion) and ratio-based (Adadelta) steps hover around the
     # minimum at a distance set by the step size: their average sits on it
     tail = path[-300:]
@@ -93,13 +115,23 @@ def test_divergence_to_an_infinite_position_with_a_finite_loss_is_caught():
 
 def test_a_repeated_call_does_not_recompile():
     optviz.trajectories(["momentum"], "himmelblau", steps=77, lr=0.001)
-    before = engine.trace_count
+    before = engine_traces()
     optviz.trajectories(["momentum"], "himmelblau", steps=77, lr=0.002)
     optviz.trajectories(["momentum"], "himmelblau", steps=77, lr=0.003, momentum=0.5)
     optviz.trajectories(["momentum"], "himmelblau", starts=[(1.0, 1.0), (2, 0)], steps=77)
-    assert engine.trace_count == before
+    assert engine_traces() == before
     optviz.trajectories(["momentum"], "himmelblau", steps=78)  # a new step count compiles
-    assert engine.trace_count == before + 1
+    assert engine_traces() == before + 1
+
+
+def test_a_race_is_one_program():
+    names = ["sgd", "momentum", "nag", "adagrad", "adadelta", "rmsprop"]
+    before = engine_traces()
+    r = optviz.trajectories(names, "himmelblau", steps=79)
+    assert engine_traces() == before + 1  # not one per optimizer
+    optviz.trajectories(names, "himmelblau", steps=79, lr={"sgd": 1e-3}, momentum=0.5)
+    assert engine_traces() == before + 1
+    assert r.positions.shape == (6, len(r.starts), 80, 2)
 
 
 def test_sweep_vmaps_a_hyperparameter_grid():

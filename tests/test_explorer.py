@@ -16,6 +16,7 @@ from PIL import Image
 import optviz
 from optviz import engine, optimizers
 from optviz.errors import OptvizError
+from tests.compiles import engine_traces
 
 pytest.importorskip("ipywidgets")
 
@@ -116,9 +117,9 @@ def test_initial_state_matches_the_engine_and_the_figure(ex):
 def test_lr_slider_recomputes_one_optimizer_and_moves_its_line(ex):
     before_line, before_pic = line_xy(ex, "adam").copy(), picture(ex)
     sgd_before = line_xy(ex, "sgd").copy()
-    traces, computed = engine.trace_count, ex.cache.computed
+    traces, computed = engine_traces(), ex.cache.computed
     ex.lr_sliders["adam"].value = 0.05
-    assert engine.trace_count == traces  # no recompilation
+    assert engine_traces() == traces  # no recompilation
     assert ex.cache.computed == computed + 1  # only Adam ran again
     ref = optviz.trajectory("adam", "beale", steps=STEPS, lr=ex.lr_sliders["adam"].value)
     np.testing.assert_allclose(ex.result.positions[idx(ex, "adam"), 0], ref, rtol=1e-5, atol=1e-6)
@@ -129,10 +130,10 @@ def test_lr_slider_recomputes_one_optimizer_and_moves_its_line(ex):
 
 
 def test_extra_hyperparameter_slider(ex):
-    traces = engine.trace_count
+    traces = engine_traces()
     before = line_xy(ex, "momentum").copy()
     ex.extra_sliders["momentum"].value = 0.5
-    assert engine.trace_count == traces
+    assert engine_traces() == traces
     assert ex.result.hparams["momentum"]["momentum"] == pytest.approx(0.5)
     ref = optviz.trajectory("momentum", "beale", steps=STEPS, momentum=0.5)
     np.testing.assert_allclose(line_xy(ex, "momentum"), ref, rtol=1e-5, atol=1e-6)
@@ -143,7 +144,7 @@ def test_extra_hyperparameter_slider(ex):
 
 
 def test_toggling_an_optimizer_hides_and_shows_its_path(ex):
-    traces = engine.trace_count
+    traces = engine_traces()
     ex.optimizer_boxes["sgd"].value = False
     assert "sgd" not in ex.result.optimizers
     assert "sgd" not in shown(ex) and len(ex.view.stage.scenes[0].heads) == 2
@@ -154,7 +155,7 @@ def test_toggling_an_optimizer_hides_and_shows_its_path(ex):
     assert "sgd" in shown(ex)
     assert ex.result.optimizers == tuple(NAMES)  # registry order
     np.testing.assert_allclose(line_xy(ex, "sgd"), ex.result.positions[0, 0])
-    assert engine.trace_count == traces  # sgd's compiled scan was reused
+    assert engine_traces() == traces  # sgd's compiled scan was reused
     # a new optimizer appears, drawn in its registry colour
     ex.optimizer_boxes["nag"].value = True
     assert "nag" in shown(ex)
@@ -163,10 +164,10 @@ def test_toggling_an_optimizer_hides_and_shows_its_path(ex):
 
 
 def test_moving_the_start_moves_every_path(ex):
-    traces = engine.trace_count
+    traces = engine_traces()
     with ex.hold():
         ex.start_x.value, ex.start_y.value = 1.0, -1.0
-    assert engine.trace_count == traces
+    assert engine_traces() == traces
     np.testing.assert_allclose(ex.result.starts, [[1.0, -1.0]])
     for name in NAMES:
         np.testing.assert_allclose(line_xy(ex, name)[0], [1.0, -1.0])
@@ -190,13 +191,13 @@ def test_scrubber_moves_the_head_to_that_step(ex):
 
 
 def test_steps_slider_cuts_the_long_run_without_recompiling(ex):
-    traces = engine.trace_count
+    traces = engine_traces()
     ex.steps_slider.value = 50
-    assert engine.trace_count == traces
+    assert engine_traces() == traces
     assert ex.result.positions.shape == (3, 1, 51, 2)
     assert ex.step_slider.max == 50 and ex.step_slider.value == 50  # was at the end: stays
     ex.steps_slider.value = MAX_STEPS
-    assert engine.trace_count == traces
+    assert engine_traces() == traces
     ref = engine.trajectories(NAMES, "beale", steps=50)  # compiles for 50 steps itself
     np.testing.assert_allclose(ex.result.positions[:, :, :51], ref.positions, rtol=1e-5, atol=1e-6)
     assert line_xy(ex, "adam").shape == (MAX_STEPS + 1, 2)
@@ -277,7 +278,7 @@ def test_with_ipympl_the_picture_is_a_canvas_widget(live):
 
 
 def test_a_click_on_the_contours_sets_the_start(live):
-    traces, computed = engine.trace_count, live.cache.computed
+    traces, computed = engine_traces(), live.cache.computed
     first, pic = line_xy(live, "adam")[0].copy(), picture(live)
     target = (1.2345, -0.6789)
     press(live, *target)
@@ -292,7 +293,7 @@ def test_a_click_on_the_contours_sets_the_start(live):
     np.testing.assert_allclose(live.view.stage.scenes[0].start_marks.get_xydata(), [live.start])
     ref = optviz.trajectory("adam", "beale", start=live.start, steps=STEPS)
     np.testing.assert_allclose(line_xy(live, "adam"), ref, rtol=1e-5, atol=1e-6)
-    assert engine.trace_count == traces  # no recompilation
+    assert engine_traces() == traces  # no recompilation
     assert live.cache.computed == computed + len(NAMES)  # one recompute, not two
     assert not np.array_equal(picture(live), pic)
 

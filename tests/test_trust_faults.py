@@ -23,9 +23,7 @@ def run_cli(args, cwd: Path, *, blocks: int | None = None) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "optviz", *args]
     if blocks is not None:
         cmd = ["sh", "-c", f'ulimit -f {blocks} && exec "$0" "$@"', *cmd]
-    return subprocess.Popen(
-        cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def leftovers(folder: Path, keep: set[str]) -> list[str]:
