@@ -98,10 +98,9 @@ def trajectories(
     A hyperparameter keyword applies to every named optimizer that takes it;
     a dict maps optimizer names to values (``lr={"sgd": 1e-3, "adam": 0.01}``).
     Anything not given comes from the registry's defaults for the surface.
+    optimizers: a name, a list of names, or "all" (every registry optimizer).
     """
-    names = [optimizers] if isinstance(optimizers, str) else list(optimizers)
-    if not names:
-        raise OptvizError("no optimizer given")
+    names = optimizer_names(optimizers)
     surf = _surface(surface)
     xy0 = _starts(surf, starts)
     _check_steps(steps)
@@ -162,6 +161,28 @@ def sweep(
     hps = [entry.resolve(surf.name, **c) for c in combos]
     [(pos, loss, div)] = _run([(optimizer, hps)], surf, xy0, steps)
     return Sweep(optimizer, surf.name, tuple(hps), xy0, pos, loss, div)
+
+
+def optimizer_names(optimizers: str | Sequence[str]) -> list[str]:
+    """ "all", one name, or several names -> the list of names (each checked)."""
+    if optimizers == "all":
+        return _optimizers.names()
+    if isinstance(optimizers, str):
+        names = [optimizers]
+    else:
+        try:
+            names = list(optimizers)
+        except TypeError:
+            raise OptvizError(
+                f"optimizers must be a name, a list of names or 'all', got {optimizers!r}"
+            ) from None
+    if not names:
+        raise OptvizError("no optimizer given: name one, a list, or 'all'")
+    for name in names:
+        _optimizers.spec(name)  # unknown names: close matches
+    if len(set(names)) != len(names):
+        raise OptvizError(f"an optimizer is named twice in {names!r}")
+    return names
 
 
 def split_hparams(names: Sequence[str], hparams: Mapping[str, Any]) -> dict[str, dict]:

@@ -126,3 +126,13 @@ def test_api_errors_name_the_problem(call, message):
         call()
     one_line(err.value)
     assert message in str(err.value)
+
+
+def test_all_is_accepted_wherever_optimizer_names_are():
+    every = tuple(optviz.optimizers.names())
+    assert optviz.trajectories("all", "bowl", steps=2).optimizers == every
+    assert optviz.race("all", "bowl", steps=2).optimizers == every
+    with pytest.raises(OptvizError, match="did you mean 'adam'"):
+        optviz.trajectories(["adamm"], "bowl", steps=2)
+    with pytest.raises(OptvizError, match="named twice"):
+        optviz.trajectories(["sgd", "sgd"], "bowl", steps=2)

@@ -71,9 +71,13 @@ class Explorer:
         interactive: bool | None = None,
     ):
         names = _optimizers.names()
-        unknown = [n for n in optimizers if n not in names]
+        optimizers = engine.optimizer_names(optimizers)  # "all", or checked names
+        unknown = [n for n in optimizers if n not in names]  # optax:NAME has no slider
         if unknown:
-            _optimizers.spec(unknown[0])  # raises UnknownNameError with suggestions
+            raise OptvizError(
+                f"the explorer offers the registry's optimizers ({', '.join(names)}); "
+                f"not {unknown[0]!r}"
+            )
         if not 1 <= steps <= max_steps:
             raise OptvizError(f"steps must be between 1 and max_steps={max_steps}, got {steps}")
         self.size, self.theme = size, theme
