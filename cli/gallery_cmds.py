@@ -42,16 +42,29 @@ def gallery_command(
         raise OptvizError(f"--out {out} is not a folder")
     record = out / gallery.RECORD
     records = gallery.load_records(record)
+    # every entry's numbers first: a bad entry stops the run before any file is written
+    races = {entry.name: gallery.race_for(entry) for entry in entries}
     for entry in entries:
-        race = gallery.race_for(entry)
+        race = races[entry.name]
+        gallery.check_view(entry, race)
+    for entry in entries:
+        race = races[entry.name]
         info = gallery.render_entry(entry, out, race=race)
         typer.echo(f"wrote {info.path}: {info.n_frames} frames, {info.bytes / 1024:.0f} KiB")
         # after each file, so that an interrupted run leaves every record true
         records[entry.name] = gallery.record_of(entry, race)
         kept = {name: records[name] for name in names if name in records}  # spec order
-        record.write_text(gallery.records_text(kept), encoding="utf-8")
+        write_text(record, gallery.records_text(kept))
     typer.echo(f"wrote {record}")
     if only is None:
         readme = out / "README.md"
-        readme.write_text(gallery.readme_text(entries), encoding="utf-8")
+        write_text(readme, gallery.readme_text(entries))
         typer.echo(f"wrote {readme}")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write `path` whole or not at all (a temporary file moved into place)."""
+    from optviz.render.encode import atomic_output
+
+    with atomic_output(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")

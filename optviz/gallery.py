@@ -17,7 +17,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import platform
+import re
 import shlex
 import tomllib
 from collections.abc import Callable, Mapping
@@ -28,7 +30,11 @@ from typing import Any
 
 import numpy as np
 
+from optviz import optimizers as optviz_optimizers
+from optviz import surfaces
 from optviz.errors import OptvizError, UnknownNameError
+from optviz.render.api import VIEWS
+from optviz.render.theme import THEMES
 
 SPEC = Path("gallery") / "gallery.toml"
 RECORD = "record.toml"  # beside the rendered files
@@ -36,6 +42,7 @@ RECORD = "record.toml"  # beside the rendered files
 # (numpy, jax, jaxlib, optax) and the pixels and their encoding (matplotlib,
 # contourpy, Pillow; FreeType, built into matplotlib, is recorded on its own).
 VERSIONED = ("numpy", "jax", "jaxlib", "optax", "matplotlib", "contourpy", "pillow")
+FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}")  # no folders, no hidden files
 REQUIRED = ("name", "surface", "optimizers", "caption")
 OPTIONAL = {
     "starts": None,
@@ -83,7 +90,10 @@ def load(path: str | Path = SPEC) -> list[Entry]:
         raise OptvizError(f"no gallery spec at {path}") from None
     except tomllib.TOMLDecodeError as err:
         raise OptvizError(f"{path}: {err}") from None
-    entries = [_entry(table, path) for table in data.get("animation", [])]
+    tables = data.get("animation", [])
+    if not isinstance(tables, list) or not tables:
+        raise OptvizError(f"{path}: no [[animation]] tables; the gallery needs at least one")
+    entries = [_entry(table, path) for table in tables]
     names = [e.name for e in entries]
     if len(set(names)) != len(names):
         raise OptvizError(f"{path}: two animations share a name")
@@ -91,6 +101,8 @@ def load(path: str | Path = SPEC) -> list[Entry]:
 
 
 def _entry(table: dict[str, Any], path: str | Path) -> Entry:
+    if not isinstance(table, dict):
+        raise OptvizError(f"{path}: each [[animation]] must be a table")
     where = f"{path}, animation {table.get('name', '?')!r}"
     unknown = set(table) - set(REQUIRED) - set(OPTIONAL)
     if unknown:
@@ -98,26 +110,94 @@ def _entry(table: dict[str, Any], path: str | Path) -> Entry:
     missing = [k for k in REQUIRED if k not in table]
     if missing:
         raise OptvizError(f"{where}: missing {', '.join(missing)}")
-    values = {**OPTIONAL, **table}
-    if len(set(values["optimizers"])) != len(values["optimizers"]):
+    v = {**OPTIONAL, **table}
+    check = _Checker(where)
+    name = check.text(v["name"], "name")
+    if not FILE_NAME.fullmatch(name):
+        raise OptvizError(
+            f"{where}: name must be a plain file name (letters, digits, - _ .; no folders)"
+        )
+    optimizers = v["optimizers"]
+    if not isinstance(optimizers, list) or not all(isinstance(o, str) for o in optimizers):
+        raise OptvizError(f'{where}: optimizers must be a list of names, e.g. ["sgd", "adam"]')
+    if len(set(optimizers)) != len(optimizers):
         raise OptvizError(f"{where}: an optimizer is listed twice")
-    starts = values["starts"]
+    for o in optimizers:
+        optviz_optimizers.spec(o)
+    surfaces.get(check.text(v["surface"], "surface"))
+    starts = v["starts"]
+    if starts is not None:
+        if not isinstance(starts, list) or not starts:
+            raise OptvizError(f"{where}: starts must be a list of [x, y] pairs")
+        starts = tuple(check.pair(s, "a start", float) for s in starts)
+    size = check.pair(v["size"], "size", int)
+    if not all(64 <= n <= 4096 for n in size):
+        raise OptvizError(f"{where}: size must be two whole numbers from 64 to 4096, got {size}")
+    if v["view"] not in VIEWS:
+        raise UnknownNameError("view", str(v["view"]), VIEWS, f"in {where}")
+    if v["theme"] not in THEMES:
+        raise UnknownNameError("theme", str(v["theme"]), THEMES, f"in {where}")
+    hparams = v["hparams"]
+    if not isinstance(hparams, dict) or not all(
+        isinstance(h, dict) and all(check.is_number(x) for x in h.values())
+        for h in hparams.values()
+    ):
+        raise OptvizError(f"{where}: hparams must map a parameter to {{optimizer = number}}")
+    title = v["title"]
+    if title is not None:
+        check.text(title, "title")
+    if not isinstance(v["loss_panel"], bool):
+        raise OptvizError(f"{where}: loss_panel must be true or false")
     return Entry(
-        name=values["name"],
-        surface=values["surface"],
-        optimizers=tuple(values["optimizers"]),
-        caption=" ".join(values["caption"].split()),
-        starts=None if starts is None else tuple(tuple(map(float, s)) for s in starts),
-        steps=int(values["steps"]),
-        frames=int(values["frames"]),
-        fps=float(values["fps"]),
-        view=values["view"],
-        size=tuple(int(v) for v in values["size"]),
-        theme=values["theme"],
-        title=values["title"],
-        loss_panel=bool(values["loss_panel"]),
-        hparams={k: dict(v) for k, v in values["hparams"].items()},
+        name=name,
+        surface=v["surface"],
+        optimizers=tuple(optimizers),
+        caption=" ".join(check.text(v["caption"], "caption").split()),
+        starts=starts,
+        steps=check.whole(v["steps"], "steps", 1, 100_000),
+        frames=check.whole(v["frames"], "frames", 1, 10_000),
+        fps=check.number(v["fps"], "fps", 0.1, 50.0),
+        view=v["view"],
+        size=size,
+        theme=v["theme"],
+        title=title,
+        loss_panel=v["loss_panel"],
+        hparams={k: dict(h) for k, h in hparams.items()},
     )
+
+
+class _Checker:
+    """One-line errors for a spec entry's values, naming the entry and the key."""
+
+    def __init__(self, where: str):
+        self.where = where
+
+    @staticmethod
+    def is_number(x: Any) -> bool:
+        return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+    def text(self, x: Any, key: str) -> str:
+        if not isinstance(x, str) or not x.strip():
+            raise OptvizError(f"{self.where}: {key} must be text, got {x!r}")
+        return x
+
+    def whole(self, x: Any, key: str, lo: int, hi: int) -> int:
+        if isinstance(x, bool) or not isinstance(x, int) or not lo <= x <= hi:
+            raise OptvizError(f"{self.where}: {key} must be a whole number {lo}-{hi}, got {x!r}")
+        return x
+
+    def number(self, x: Any, key: str, lo: float, hi: float) -> float:
+        if not self.is_number(x) or not lo <= x <= hi:
+            raise OptvizError(f"{self.where}: {key} must be a number {lo:g}-{hi:g}, got {x!r}")
+        return float(x)
+
+    def pair(self, x: Any, key: str, kind: type) -> tuple:
+        ok = isinstance(x, list) and len(x) == 2 and all(self.is_number(n) for n in x)
+        if ok and kind is int:
+            ok = all(isinstance(n, int) for n in x)
+        if not ok:
+            raise OptvizError(f"{self.where}: {key} must be two numbers [a, b], got {x!r}")
+        return tuple(kind(n) for n in x)
 
 
 def race_for(entry: Entry):
@@ -128,6 +208,16 @@ def race_for(entry: Entry):
         list(entry.optimizers), entry.surface, starts=entry.starts, steps=entry.steps,
         **_by_parameter(entry.hparams),
     )  # fmt: skip
+
+
+def check_view(entry: Entry, race) -> None:
+    """Refuse, before any drawing, an entry whose start points lie outside its picture."""
+    from optviz.render.view import view_box
+
+    try:
+        view_box(race.surface, race.drawn_paths())
+    except OptvizError as err:
+        raise OptvizError(f"animation {entry.name!r}: {err}") from None
 
 
 def render_entry(
