@@ -67,6 +67,9 @@ class Surface:
     levels: Levels = field(default_factory=Levels)
     view: tuple[float, float] = (45.0, -60.0)  # 3-D camera (elev, azim), degrees
     saddles: tuple[Point, ...] = ()  # known saddle points worth marking
+    # The part of the plane pictures show by default, where the default races happen
+    # (None: the whole domain). Wider views: render's xlim/ylim.
+    frame: tuple[Point, Point] | None = None
 
     def __call__(self, xy: Array) -> Array:
         return self.fn(xy)

@@ -120,7 +120,11 @@ def test_divergence_is_named_when_it_happens():
     stage.frame(29)
     assert note.get_text() == "SGD"
     stage.frame(30)
-    assert "diverged at step 30" in note.get_text()
+    # the full note, or the short one where it leaves the plot more room
+    assert note.get_text().replace("\n", " ") in {
+        "SGD (diverged at step 30)", "SGD diverged at step 30", "SGD (diverged, step 30)",
+        "SGD diverged, step 30",
+    }, note.get_text()  # fmt: skip
     np.testing.assert_allclose(stage.scenes[0].marks[0].get_xydata(), [xy[29]])
 
 
@@ -141,7 +145,10 @@ def test_the_last_frame_is_held(tmp_path):
 
 def test_a_start_outside_the_view_is_an_error_unless_the_view_is_widened(tmp_path):
     race = optviz.race(["adam"], "beale", start=(10.0, 10.0), steps=30)
-    with pytest.raises(OptvizError, match=r"outside the plotted domain of beale, x in \[-4.5"):
+    with pytest.raises(
+        OptvizError,
+        match=r"outside the plotted domain of beale, x in \[-0.5, 4.5\], y in \[-2.25, 2.75\]",
+    ):
         race.save(tmp_path / "x.gif", frames=3)
     assert not (tmp_path / "x.gif").exists()
     wide = race.save(tmp_path / "wide.gif", frames=3, xlim=(-5, 12), ylim=(-5, 12))

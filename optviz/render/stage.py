@@ -172,7 +172,8 @@ class Stage:
                     if transparent:  # the 3-D box's surroundings are figure background
                         scene.ax.patch.set_alpha(0.0)
                 else:
-                    ml, mb = 3.6 * fs * pt, 2.6 * fs * pt
+                    # left: tick labels ("−1.5"), and for contours the upright "y" beside
+                    ml, mb = (4.4 if kind == "2d" else 3.6) * fs * pt, 2.6 * fs * pt
                     if kind == "loss" and "3d" in kinds:  # the 3-D box's z ticks spill right
                         ml += 2.0 * fs * pt
                     mt = (1.6 if kind == "loss" else 0.3) * fs * pt  # the loss panel's title
@@ -189,6 +190,8 @@ class Stage:
                             fig, _frac(rect, W, H), tracks, n_steps, theme, fs, step_label,
                             lang, animated,
                         )  # fmt: skip
+                if kind == "2d":
+                    _keep_labels_in(scene.ax, left + pad / 2, renderer)
                 self.scenes.append(scene)
                 left += w
 
@@ -217,11 +220,11 @@ class Stage:
             Line2D([], [], color=t.color, lw=3, marker=t.marker, ms=8, mec=self.theme.head_edge)
             for t in tracks
         ]
-        mx, my = 3.6 * fs * self.dpi / 72.0, 2.9 * fs * self.dpi / 72.0  # axis label margins
+        mx, my = 4.4 * fs * self.dpi / 72.0, 2.9 * fs * self.dpi / 72.0  # axis label margins
         # Enough room: half the frame's area for the contour panel (as much as the
         # height allows). Below that, whatever leaves the most room; above it, the
         # largest type and the fullest notes.
-        goal = 0.95 * min((0.5 * W * H) ** 0.5, H - top_beside - pad - my)
+        goal = min((0.5 * W * H) ** 0.5, H - top_beside - pad - my)
         best = None
         for short in (False, True):
             for sep in (" ", "\n"):
@@ -229,7 +232,7 @@ class Stage:
                 for size_pt in (fs_pt, 0.85 * fs_pt, 0.75 * fs_pt):
                     style = dict(
                         frameon=False, fontsize=size_pt, labelcolor=self.theme.text,
-                        handlelength=1.6, columnspacing=1.0, handletextpad=0.5,
+                        handlelength=1.3, columnspacing=1.0, handletextpad=0.4,
                         borderaxespad=0.2, labelspacing=0.35,
                     )  # fmt: skip
                     places = [("center right", 1)] if beside else []
@@ -338,6 +341,19 @@ class Stage:
             self.canvas.draw()
             return np.array(self.canvas.buffer_rgba(), dtype=np.uint8, copy=True)
         return np.array(self.draw(step), dtype=np.uint8, copy=True)
+
+
+def _keep_labels_in(ax, left_px: float, renderer) -> None:
+    """Narrow `ax` from the left until its tick labels and axis label start at
+    `left_px` or later (their width depends on the numbers, known only now)."""
+    for _ in range(3):  # narrower axes can get other ticks: measure again
+        ax.apply_aspect()
+        over = left_px - ax.yaxis.get_tightbbox(renderer).x0
+        if over <= 0.5:
+            return
+        fig_w = ax.figure.bbox.width
+        x0, y0, w, h = ax.get_position(original=True).bounds
+        ax.set_position((x0 + over / fig_w, y0, w - over / fig_w, h))
 
 
 def fit_title(heading: Text, width: float, renderer) -> int:

@@ -28,9 +28,9 @@ def view_box(
     fit: bool = False,
 ) -> Box:
     """The box to draw: `xlim`/`ylim` where given, else the paths' extent (fit) or the
-    surface's domain. Every path must start inside it (a path that starts outside
-    the picture would draw nothing at all)."""
-    (dx0, dx1), (dy0, dy1) = surface.domain
+    surface's frame (its domain where it has none). Every path must start inside it
+    (a path that starts outside the picture would draw nothing at all)."""
+    (dx0, dx1), (dy0, dy1) = surface.frame or surface.domain
     if fit and (xlim is not None or ylim is not None):
         raise OptvizError("give fit or xlim/ylim, not both")
     if fit:
@@ -88,4 +88,4 @@ def viewed(surface: Surface, box: Box) -> Surface:
     """`surface` drawn over `box` instead of its domain (for rendering only)."""
     if tuple(map(tuple, surface.domain)) == box:
         return surface
-    return dataclasses.replace(surface, domain=box)
+    return dataclasses.replace(surface, domain=box, frame=None)
