@@ -3,8 +3,8 @@
 Each writer has the shape of matplotlib's `AbstractMovieWriter`: `open` it on a
 path, `add` frames ((H, W, 3|4) uint8 arrays) one at a time, `finish` to close the
 file. Frame writers know nothing about matplotlib. A writer that draws in the
-viewer instead (`wants_stage`) is handed the `Stage` once, through `write_stage`,
-and gets no frames. `format_of` is the one
+viewer instead (`wants_stage`: the html page, `optviz.render.html`) is handed the
+`Stage` once, through `write_stage`, and gets no frames. `format_of` is the one
 place that decides a file's format from its name; the command line, `Race.save`
 and the gallery all go through it.
 
@@ -172,7 +172,13 @@ class PngWriter(Writer):
         return encode.write_png(self._last, self.path, alpha=self.transparent)
 
 
-WRITERS: dict[str, type[Writer]] = {w.fmt: w for w in (GifWriter, WebpWriter, Mp4Writer, PngWriter)}
+# html.py subclasses `Writer` (defined above). This package's __init__ imports this
+# module first, so the import below always finds `Writer` in place.
+from optviz.render.html import HtmlWriter  # noqa: E402
+
+WRITERS: dict[str, type[Writer]] = {
+    w.fmt: w for w in (GifWriter, WebpWriter, Mp4Writer, PngWriter, HtmlWriter)
+}
 FORMATS: tuple[str, ...] = tuple(WRITERS)
 
 
