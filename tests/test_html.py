@@ -101,8 +101,8 @@ def test_one_file_that_names_nothing_outside(files):
     assert re.findall(r'\bsrc="([^"]*)"', text) and all(
         s.startswith("data:image/png;base64,") for s in re.findall(r'\bsrc="([^"]*)"', text)
     )
-    bare = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
-    assert not re.search(r"https?:|//[a-z]|@import|url\(", bare, re.I)  # nothing to fetch
+    bare = re.sub(r"data:(image/png|font/woff);base64,[A-Za-z0-9+/=]+", "", text)
+    assert not re.search(r"https?:|//[a-z]|@import|url\([^)]", bare, re.I)  # nothing to fetch
     assert "default-src 'none'" in text  # and the browser is told to fetch nothing
     assert ' id="' not in text  # nothing that could clash with a host page's ids
     assert not re.search(r"\b(top|parent|opener)\.", bare)  # no reaching out of a frame
@@ -193,8 +193,22 @@ def test_command_line_writes_html_in_japanese_and_dark(tmp_path, monkeypatch):
     text = (tmp_path / "race.html").read_text(encoding="utf-8")
     assert '<html lang="ja">' in text and "確率的勾配降下法 (SGD)" in text
     assert "background:#14161c" in text  # the dark theme's background
+    # the page's own words (hover, controls) come with the glyphs they need
+    needed = set("確率的勾配降下法 (SGD)モーメンタムステップ損失0123456789.,-()=/") - {" "}
+    assert needed <= embedded_glyphs(text)
     bad = CliRunner().invoke(app, [*args[:3], "--out", "race.gif", "--format", "html"])
     assert bad.exit_code == 2 and "says gif, not html" in bad.output
+
+
+def embedded_glyphs(text: str) -> set[str]:
+    """The characters the page's embedded fonts can draw."""
+    from fontTools.ttLib import TTFont
+
+    have = set()
+    for data in re.findall(r"data:font/woff;base64,([A-Za-z0-9+/=]+)", text):
+        font = TTFont(io.BytesIO(base64.b64decode(data)))
+        have |= {chr(c) for c in font.getBestCmap()}
+    return have
 
 
 # ---------------------------------------------------------------- in a browser
@@ -473,6 +487,8 @@ def test_hover_and_touch_name_optimizer_step_position_loss(visit, files, stage):
         assert float(lines[3].split()[1]) == pytest.approx(track.loss[k], rel=1e-3)
     page.mouse.move(box["x"] + 2, box["y"] + 2)  # nothing there
     assert not page.locator(".ov-tip").is_visible()
+    fonts = page.evaluate("() => [...document.fonts].map((f) => [f.family, f.status])")
+    assert fonts and all(s == "loaded" for _, s in fonts)  # its own, used, not blocked
 
 
 def test_fits_an_iframe_and_two_copies_in_a_scaled_slide(visit, files, stage, tmp_path):

@@ -20,23 +20,34 @@ from anywhere; its Content-Security-Policy says so to the browser too):
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import json
+import logging
 from importlib import resources
 from pathlib import Path as FsPath
 
 import numpy as np
+from fontTools import subset
+from fontTools.ttLib import TTFont
+from matplotlib import font_manager, rcParams
 from matplotlib.colors import to_rgb
 from PIL import Image
 
 from optviz.errors import OptvizError
 from optviz.render.encode import Encoded
+from optviz.render.fonts import font_families
 from optviz.render.pagedata import payload
 from optviz.render.stage import Stage
 from optviz.render.writers import Writer
 
-CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+CSP = (
+    "default-src 'none'; img-src data:; font-src data:; "
+    "style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+)
+# What the page writes as text besides names and words: numbers, the controls.
+PAGE_CHARS = "0123456789.,-+e()=/ \u2014\u00d7"
 
 
 class HtmlWriter(Writer):
@@ -65,6 +76,7 @@ def page(stage: Stage, *, seconds: float, hold: float) -> str:
     data, landscape, sprites = payload(stage, seconds=seconds, hold=hold)
     data["sprites"] = _data_url(sprites)
     names = ", ".join(t.name for t in stage.tracks)
+    faces, families = _fonts(stage, [*(t.name for t in stage.tracks), *data["words"].values()])
     t = stage.theme
     W, H = stage.size
     blob = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -79,7 +91,8 @@ def page(stage: Stage, *, seconds: float, hold: float) -> str:
         "lang": stage.lang,
         "csp": CSP,
         "title": html.escape(f"optviz: {names}"),
-        "css": _asset("player.css"),
+        "css": _asset("player.css") + faces,
+        "fonts": html.escape(families),
         "js": _asset("player.js"),
         "bg": t.background,
         "fg": t.text,
@@ -95,6 +108,44 @@ def page(stage: Stage, *, seconds: float, hold: float) -> str:
         "data": blob,
     }
     return _asset("player.html").format(**fields)
+
+
+def _fonts(stage: Stage, texts: list[str]) -> tuple[str, str]:
+    """The figure's typefaces for the page's own text (hover, controls), cut down to
+    the characters it shows: @font-face rules (named after their content, so races
+    sharing a page keep theirs) and the font-family list that uses them."""
+    wanted = set(PAGE_CHARS) | {c for t in texts for c in t}
+    families = font_families(stage.lang, texts) or list(rcParams["font.family"])
+    rules, names, seen = [], [], set()
+    for family in families:
+        path = font_manager.findfont(font_manager.FontProperties(family=[family]))
+        if path in seen:
+            continue
+        seen.add(path)
+        font = TTFont(path, recalcTimestamp=False)
+        chars = "".join(sorted(c for c in wanted if ord(c) in font.getBestCmap()))
+        if not chars.strip():
+            continue
+        options = subset.Options(flavor="woff", layout_features=[], name_IDs=[], hinting=False)
+        cutter = subset.Subsetter(options)
+        cutter.populate(text=chars)
+        level = logging.getLogger("fontTools").level
+        logging.getLogger("fontTools").setLevel(logging.ERROR)  # tables it cannot cut
+        try:
+            cutter.subset(font)
+        finally:
+            logging.getLogger("fontTools").setLevel(level)
+        buf = io.BytesIO()
+        font.save(buf)
+        woff = buf.getvalue()
+        name = f"optviz-{hashlib.sha256(woff).hexdigest()[:12]}"
+        data = base64.b64encode(woff).decode("ascii")
+        rules.append(
+            f'@font-face {{ font-family: "{name}"; '
+            f'src: url(data:font/woff;base64,{data}) format("woff"); }}\n'
+        )
+        names.append(f"'{name}'")
+    return "".join(rules), ", ".join([*names, "system-ui", "sans-serif"])
 
 
 def _percent(box, W: int, H: int) -> str:
