@@ -44,7 +44,11 @@ def animate_command(
     title: Annotated[str | None, typer.Option(help="Title text.")] = None,
     loss_panel: Annotated[bool, typer.Option(help="Add a loss-versus-step plot.")] = False,
     format: Annotated[
-        str | None, typer.Option("--format", help="gif, mp4, webp, or png (the last frame).")
+        str | None,
+        typer.Option(
+            "--format",
+            help="gif, mp4, webp, png (the last frame), or html (a page to play and scrub).",
+        ),
     ] = None,
     lang: Annotated[str, typer.Option(help="Label language: en, or ja (needs optviz[ja]).")] = "en",
     transparent: Annotated[

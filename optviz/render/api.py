@@ -181,8 +181,10 @@ def render(
 
     view: "2d" contours, "3d" surface, or "both" side by side; loss_panel adds a
     loss-versus-step plot. frames are spread evenly over the steps, the last frame
-    showing the final step. fmt: "gif", "webp", "mp4" (needs imageio-ffmpeg) or "png"
-    (the last frame as a still); None: from the extension of `out`.
+    showing the final step. fmt: "gif", "webp", "mp4" (needs imageio-ffmpeg), "png"
+    (the last frame as a still) or "html" (one self-contained page that draws the paths
+    in the browser, every step, with controls; `frames / fps` is its pace at speed 1);
+    None: from the extension of `out`.
     `progress(done, total)` is called after each frame.
     lang: the language of the words drawn ("en", "ja"; "ja" needs ``optviz[ja]``):
     optimizer names, axis and panel labels, the step counter (step_label None: "step"
@@ -227,6 +229,16 @@ def render(
     steps = frame_steps(n_steps, min(int(frames), n_steps))
     if writer.still:
         steps = steps[-1:]
+    if writer.wants_stage:  # a page that draws the paths itself: the stage, not frames
+        with encode.atomic_output(out) as tmp:
+            result = writer.write_stage(tmp, stage, steps, fps=fps, hold=hold)
+        if progress is not None:
+            progress(1, 1)
+        return RenderInfo(
+            path=out, fmt=fmt, n_frames=result.n_frames, bytes=out.stat().st_size,
+            size=stage.size, fps=float(fps), duration_s=result.duration_s,
+            steps=tuple(int(s) for s in steps),
+        )  # fmt: skip
     total = len(steps)
     held = 0 if writer.still else round(hold * fps)  # copies of the last frame
     reserved = [tuple(round(255 * v) for v in to_rgb(c)) for c in stage.reserved_colors]

@@ -2,9 +2,11 @@
 
 Each writer has the shape of matplotlib's `AbstractMovieWriter`: `open` it on a
 path, `add` frames ((H, W, 3|4) uint8 arrays) one at a time, `finish` to close the
-file. Writers know nothing about matplotlib. `format_of` is the one place that
-decides a file's format from its name; the command line, `Race.save` and the
-gallery all go through it.
+file. Frame writers know nothing about matplotlib. A writer that draws in the
+viewer instead (`wants_stage`: the html page, `optviz.render.html`) is handed the
+`Stage` once, through `write_stage`, and gets no frames. `format_of` is the one
+place that decides a file's format from its name; the command line, `Race.save`
+and the gallery all go through it.
 
 >>> format_of("race.GIF"), WRITERS["webp"].alpha
 ('gif', True)
@@ -33,6 +35,7 @@ class Writer(abc.ABC):
     alpha: ClassVar[bool] = False  # can keep a transparent background
     still: ClassVar[bool] = False  # one picture: only the last frame is drawn
     palette: ClassVar[bool] = False  # wants sample frames and exact colours at `open`
+    wants_stage: ClassVar[bool] = False  # draws from the stage itself (`write_stage`)
 
     def open(
         self,
@@ -62,6 +65,13 @@ class Writer(abc.ABC):
 
     def abort(self) -> None:  # noqa: B027 - optional hook
         """Stop after a failure; the caller removes the partial file."""
+
+    def write_stage(self, path: FsPath, stage, steps: np.ndarray, *, fps: float, hold: float):
+        """For `wants_stage` writers, instead of open/add/finish: write `path` from the
+        `Stage` (its background, scenes and tracks) in one go. steps: the steps the
+        frames of an animation would show (their count / fps is its run time); hold:
+        seconds the end stays up. Returns an `Encoded`."""
+        raise NotImplementedError(f"{self.fmt} writes frames, not a stage")
 
     @classmethod
     def check(cls, *, fps: float, transparent: bool) -> None:
@@ -162,7 +172,13 @@ class PngWriter(Writer):
         return encode.write_png(self._last, self.path, alpha=self.transparent)
 
 
-WRITERS: dict[str, type[Writer]] = {w.fmt: w for w in (GifWriter, WebpWriter, Mp4Writer, PngWriter)}
+# html.py subclasses `Writer` (defined above). This package's __init__ imports this
+# module first, so the import below always finds `Writer` in place.
+from optviz.render.html import HtmlWriter  # noqa: E402
+
+WRITERS: dict[str, type[Writer]] = {
+    w.fmt: w for w in (GifWriter, WebpWriter, Mp4Writer, PngWriter, HtmlWriter)
+}
 FORMATS: tuple[str, ...] = tuple(WRITERS)
 
 
