@@ -111,11 +111,9 @@ def animate_command(
         )  # fmt: skip
     result = race.result
     kib = info.bytes / 1024
-    typer.echo(
-        f"wrote {info.path}: {info.n_frames} frames, {info.size[0]}x{info.size[1]} px, "
-        f"{kib:.0f} KiB"
-    )
-    if frames > len(info.steps) and fmt != "png":
+    what = f"{steps + 1} steps to play" if fmt == "html" else f"{info.n_frames} frames"
+    typer.echo(f"wrote {info.path}: {what}, {info.size[0]}x{info.size[1]} px, {kib:.0f} KiB")
+    if frames > len(info.steps) and fmt not in ("png", "html"):
         typer.echo(f"note: --frames {frames} is more than the {steps + 1} steps; drew one a step")
     for name in names:
         for i in range(len(result.starts)):

@@ -122,7 +122,8 @@ def test_six_optimizers_1000_steps_in_200_kb(tmp_path):
         xy = (3.0, 0.5) + (1 - t) ** 2 * (3.0 * spiral - (3.0, 0.0))
         xy += rng.normal(0, 0.004, (1001, 2))
         paths.append(Path(xy, beale_np(xy[:, 0], xy[:, 1]), optimizer=name))
-    info = render(surfaces.get("beale"), paths, tmp_path / "six.html", size=(640, 480))
+    whole = {"xlim": (-4.5, 4.5), "ylim": (-4.5, 4.5)}  # Beale's whole domain
+    info = render(surfaces.get("beale"), paths, tmp_path / "six.html", size=(640, 480), **whole)
     assert info.bytes <= 200 * 1024, info.bytes
 
 

@@ -40,7 +40,7 @@ from optviz.render.encode import Encoded
 from optviz.render.fonts import font_families
 from optviz.render.pagedata import payload
 from optviz.render.stage import Stage
-from optviz.render.writers import Writer
+from optviz.render.writer import Writer
 
 CSP = (
     "default-src 'none'; img-src data:; font-src data:; "
