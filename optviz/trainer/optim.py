@@ -98,7 +98,7 @@ def transform(
     return optax.chain(*parts, core)
 
 
-def gradient_fn(name: str, cfg: ModelConfig, hparams: Mapping[str, Any] | None = None):
+def gradient_fn(name: str, cfg: ModelConfig, hparams: Mapping[str, Any] | None = None) -> Callable:
     """``(params, x, y, key) -> ((loss, accuracy), gradient, extra arguments for the chain)``."""
     if name == KFAC:
         return kfac_gradients(cfg, resolve_hparams(name, hparams).get("fisher", "true"))
