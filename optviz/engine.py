@@ -379,10 +379,10 @@ def _scan(name: str, static: tuple, surface: _surfaces.Surface, steps: int):
 def _loss_and_grad(surface: _surfaces.Surface, batched: bool):
     """The surface's value and gradient, at one point or (batched) at a stack of points.
 
-    One jitted function per surface, inlined where it is called: JAX traces and
-    differentiates the surface once and reuses that jaxpr for the initial point
-    and every step of every optimizer in a race, instead of tracing it twice per
-    optimizer. Inlining keeps the compiled program the same op for op.
+    One jitted function per surface, called from the initial point and every
+    step of every optimizer in a race: JAX traces and differentiates the surface
+    once instead of twice per optimizer, and lowers it once as a function the
+    program calls (XLA inlines it again; the paths are bit for bit the same).
     """
     value_and_grad = jax.value_and_grad(surface.fn)
     return jax.jit(jax.vmap(value_and_grad) if batched else value_and_grad)
