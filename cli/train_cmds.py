@@ -235,11 +235,13 @@ def layers(
     from optviz.trainer.data import load
     from optviz.trainer.layers import draw_layers
 
+    if out.suffix.lower() != ".png":
+        raise OptvizError(f"--out {out} must be a .png file")
     try:
         data = load(dataset, data_dir)
-        path = draw_layers(
-            data, out, params=params, index=index, channels=channels, epochs=epochs, seed=seed
-        )
-    except OSError as err:
+    except OSError as err:  # a data file that cannot be read
         raise OptvizError(str(err)) from None
+    path = draw_layers(
+        data, out, params=params, index=index, channels=channels, epochs=epochs, seed=seed
+    )  # a PNG that cannot be written: one line, exit 1
     typer.echo(f"wrote {path}")
