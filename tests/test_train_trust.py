@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import signal
 import struct
 import subprocess
@@ -300,9 +301,16 @@ TRAIN = ["train", "--optimizers", "sgd", "--epochs", "2", "--batch-size", "64", 
 def run_cli(args, cwd: Path, *, blocks: int | None = None) -> subprocess.Popen:
     """`python -m optviz ARGS`, under the shell's `ulimit -f` (no fork of this process)."""
     cmd = [sys.executable, "-m", "optviz", *args]
+    env = dict(os.environ)
     if blocks is not None:
         cmd = ["sh", "-c", f'ulimit -f {blocks} && exec "$0" "$@"', *cmd]
-    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # JAX writes its cache entries in place: under the limit they would be cut
+        # short in the session's shared cache, and later runs would read them
+        env.pop("JAX_COMPILATION_CACHE_DIR", None)
+        env["OPTVIZ_CACHE_DIR"] = "off"
+    return subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def one_line(stderr: str) -> str:
@@ -317,7 +325,7 @@ def test_a_full_disk_keeps_the_old_run(tmp_path):
     proc = run_cli([*TRAIN, "--out", "run"], tmp_path, blocks=40)  # 20 KB or 40 KB a file
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 1, err
-    assert "cannot write" in one_line(err)
+    assert f"cannot write {out.absolute()}/" in one_line(err)
     assert snapshot(out) == before and siblings(out) == []
 
 

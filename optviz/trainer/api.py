@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +94,28 @@ def train(
         with MetricsLog(folder / "metrics.jsonl") as log:
             result = fit(data, names, cfg, batch_size=size, log=log, **settings)
         for name in result.optimizers:
-            save_params(folder / f"params_{_file_stem(name)}.npz", result.params[name], cfg)
+            path = folder / f"params_{_file_stem(name)}.npz"
+            with _named(path):
+                save_params(path, result.params[name], cfg)
         if run["plots"]:
             from optviz.trainer.plots import curves_gif, curves_png
 
-            curves_png(result, folder / "curves.png")
-            curves_gif(result, folder / "curves.gif")
+            with _named(folder / "curves.png"):
+                curves_png(result, folder / "curves.png")
+            with _named(folder / "curves.gif"):
+                curves_gif(result, folder / "curves.gif")
     return result
+
+
+@contextlib.contextmanager
+def _named(path: Path) -> Iterator[None]:
+    """An OSError while writing `path` names it (numpy and PIL leave the name out)."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename:
+            raise
+        raise OSError(err.errno, err.strerror or str(err), str(path)) from err
 
 
 def check_arguments(
