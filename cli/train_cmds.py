@@ -46,11 +46,6 @@ def _by_optimizer(by_param: dict[str, dict[str, float]]) -> dict[str, dict[str, 
     return out
 
 
-def _check_folder(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise OptvizError(f"--out {out} is a file; give a folder")
-
-
 def _progress_callback(total: int, quiet: bool):
     """A rich progress bar fed by the trainer's step records (None when silent)."""
     if quiet or not sys.stderr.isatty():
@@ -164,43 +159,55 @@ def train(
     quiet: Annotated[bool, typer.Option(help="No progress bar and no table.")] = False,
 ) -> None:
     """Train the lecture's small CNN once per optimizer, from the same weights on the same
-    batches; write metrics.jsonl, curves.png and curves.gif to --out."""
-    _check_folder(out)
+    batches; write metrics.jsonl, curves.png and curves.gif to --out (whole or not at all)."""
     names = _train_names(optimizers)
+    from optviz.trainer.api import check_arguments
     from optviz.trainer.api import train as run_train
     from optviz.trainer.data import load, parse_batch_size
     from optviz.trainer.optim import hyperparameters
 
     hparams = _by_optimizer(parse_hparams(names, lr, hp, hyperparameters))
+    settings = dict(
+        hparams=hparams,
+        dropout=dropout,
+        weight_decay=weight_decay,
+        augment=augment,
+        activation=activation,
+        init=init,
+        clip=clip,
+        seed=seed,
+        out=out,
+    )
+    # every argument is checked before data is read or fetched, or a file written
+    check_arguments(
+        names,
+        dataset=dataset,
+        data_dir=data_dir,
+        download=download,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=None,
+        log_every=10,
+        plots=True,
+        callback=None,
+        **settings,
+    )
     try:
         data = load(dataset, data_dir, fetch=download)
-        size = parse_batch_size(batch_size, len(data.x_train))
-        total = epochs * (len(data.x_train) // size) * len(names)
-        progress, callback = _progress_callback(total, quiet)
-        if progress is not None:
-            progress.start()
-        try:
-            result = run_train(
-                names,
-                dataset=data,
-                epochs=epochs,
-                batch_size=size,
-                hparams=hparams,
-                dropout=dropout,
-                weight_decay=weight_decay,
-                augment=augment,
-                activation=activation,
-                init=init,
-                clip=clip,
-                seed=seed,
-                out=out,
-                callback=callback,
-            )
-        finally:
-            if progress is not None:
-                progress.stop()
-    except OSError as err:  # a folder that cannot be written, a download that failed
+    except OSError as err:  # a download that failed, a data file that cannot be read
         raise OptvizError(str(err)) from None
+    size = parse_batch_size(batch_size, len(data.x_train))
+    total = epochs * (len(data.x_train) // size) * len(names)
+    progress, callback = _progress_callback(total, quiet)
+    if progress is not None:
+        progress.start()
+    try:
+        result = run_train(
+            names, dataset=data, epochs=epochs, batch_size=size, callback=callback, **settings
+        )
+    finally:
+        if progress is not None:
+            progress.stop()
     if not quiet:
         _print_summary(result, out)
 
@@ -228,11 +235,13 @@ def layers(
     from optviz.trainer.data import load
     from optviz.trainer.layers import draw_layers
 
+    if out.suffix.lower() != ".png":
+        raise OptvizError(f"--out {out} must be a .png file")
     try:
         data = load(dataset, data_dir)
-        path = draw_layers(
-            data, out, params=params, index=index, channels=channels, epochs=epochs, seed=seed
-        )
-    except OSError as err:
+    except OSError as err:  # a data file that cannot be read
         raise OptvizError(str(err)) from None
+    path = draw_layers(
+        data, out, params=params, index=index, channels=channels, epochs=epochs, seed=seed
+    )  # a PNG that cannot be written: one line, exit 1
     typer.echo(f"wrote {path}")

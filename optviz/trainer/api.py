@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from optviz.errors import OptvizError
 from optviz.optimizers import TRAIN_DEFAULT
-from optviz.trainer.data import Dataset, load, parse_batch_size
+from optviz.trainer.checks import (
+    SEED_MAX,
+    check_dataset,
+    flag,
+    name_in,
+    number,
+    path_or_none,
+    per_optimizer,
+    whole,
+)
+from optviz.trainer.data import DATASETS, Dataset, load, parse_batch_size
 from optviz.trainer.model import ACTIVATIONS, INITS, config_for
 from optviz.trainer.optim import check_name, resolve_hparams
 from optviz.trainer.result import MetricsLog, TrainResult, save_params
+from optviz.trainer.runfolder import check_target, run_folder
 
 
 def _file_stem(name: str) -> str:
@@ -45,86 +58,146 @@ def train(
     ``lr`` maps optimizer names to learning rates; ``hparams`` maps names to
     any other hyperparameters (optax's names; K-FAC: momentum, damping, ema,
     inverse_every, kl_clip, pi_adjust, fisher).
-    With ``out``, writes metrics.jsonl (as training goes), params_NAME.npz,
-    curves.png and curves.gif there. Ctrl-C stops early and keeps what was
-    trained (``result.interrupted``).
+    With ``out``, writes metrics.jsonl, params_NAME.npz, curves.png and
+    curves.gif in a hidden folder beside it (``.NAME.part-XXXX``, metrics.jsonl
+    growing as training goes) and puts that folder in place of ``out`` only when
+    all is written: an error or a signal leaves an old ``out`` as it was. Every
+    argument is checked first (`OptvizError`). Ctrl-C in a notebook (a
+    KeyboardInterrupt) stops early and keeps what was trained
+    (``result.interrupted``).
     """
     from optviz.trainer.loop import fit
 
-    names = (
-        [n.strip() for n in optimizers.split(",")]
-        if isinstance(optimizers, str)
-        else list(optimizers)
-    )
-    names = [n for n in names if n]
-    if not names:
-        raise OptvizError("no optimizers given")
-    if len(set(names)) != len(names):
-        raise OptvizError(f"an optimizer is listed twice: {', '.join(names)}")
-    for name in names:
-        check_name(name)
-    if activation not in ACTIVATIONS:
-        from optviz.errors import UnknownNameError
-
-        raise UnknownNameError("activation", activation, ACTIVATIONS)
-    if init not in INITS:
-        from optviz.errors import UnknownNameError
-
-        raise UnknownNameError("init", init, INITS)
-    if not 0.0 <= dropout < 1.0:
-        raise OptvizError(f"dropout must be in [0, 1), not {dropout}")
-    if epochs < 0:
-        raise OptvizError(f"epochs must be at least 0, not {epochs}")
-    if clip is not None and clip <= 0:
-        raise OptvizError(f"clip must be positive, not {clip}")
-    merged: dict[str, dict] = {n: dict((hparams or {}).get(n, {})) for n in names}
-    for name, value in (lr or {}).items():
-        if name not in merged:
-            raise OptvizError(f"learning rate given for {name!r}, which is not being trained")
-        merged[name]["learning_rate"] = float(value)
-    for name in names:
-        resolve_hparams(name, merged[name])  # unknown or bad hyperparameters: fail before any work
-
+    run = check_arguments(
+        optimizers, dataset=dataset, data_dir=data_dir, download=download, epochs=epochs,
+        batch_size=batch_size, lr=lr, hparams=hparams, dropout=dropout,
+        weight_decay=weight_decay, augment=augment, activation=activation, init=init, clip=clip,
+        seed=seed, log_every=log_every, out=out, plots=plots, callback=callback,
+    )  # fmt: skip
+    names = run.pop("names")
     data = dataset if isinstance(dataset, Dataset) else load(dataset, data_dir, fetch=download)
+    check_dataset(data)
     size = parse_batch_size(batch_size, len(data.x_train))
     cfg = config_for(
         data.image_shape,
         in_channels=data.x_train.shape[-1],
         n_classes=data.n_classes,
         activation=activation,
-        dropout=dropout,
+        dropout=run["dropout"],
         init=init,
     )
-    out = Path(out) if out is not None else None
-    log = None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        log = MetricsLog(out / "metrics.jsonl")
-    try:
-        result = fit(
-            data,
-            names,
-            cfg,
-            epochs=epochs,
-            batch_size=size,
-            seed=seed,
-            hparams=merged,
-            weight_decay=weight_decay,
-            clip=clip,
-            augment=augment,
-            log_every=log_every,
-            log=log,
-            callback=callback,
-        )
-    finally:
-        if log is not None:
-            log.close()
-    if out is not None:
+    settings = {k: run[k] for k in ("epochs", "seed", "hparams", "weight_decay", "clip")}
+    settings.update(augment=run["augment"], log_every=run["log_every"], callback=callback)
+    if out is None:
+        return fit(data, names, cfg, batch_size=size, **settings)
+    with run_folder(out) as folder:  # the run appears at `out` whole, or not at all
+        with MetricsLog(folder / "metrics.jsonl") as log:
+            result = fit(data, names, cfg, batch_size=size, log=log, **settings)
         for name in result.optimizers:
-            save_params(out / f"params_{_file_stem(name)}.npz", result.params[name], cfg)
-        if plots:
+            path = folder / f"params_{_file_stem(name)}.npz"
+            with _named(path):
+                save_params(path, result.params[name], cfg)
+        if run["plots"]:
             from optviz.trainer.plots import curves_gif, curves_png
 
-            curves_png(result, out / "curves.png")
-            curves_gif(result, out / "curves.gif")
+            with _named(folder / "curves.png"):
+                curves_png(result, folder / "curves.png")
+            with _named(folder / "curves.gif"):
+                curves_gif(result, folder / "curves.gif")
     return result
+
+
+@contextlib.contextmanager
+def _named(path: Path) -> Iterator[None]:
+    """An OSError while writing `path` names it (numpy and PIL leave the name out)."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename:
+            raise
+        raise OSError(err.errno, err.strerror or str(err), str(path)) from err
+
+
+def check_arguments(
+    optimizers: Any,
+    *,
+    dataset: Any,
+    data_dir: Any,
+    download: Any,
+    epochs: Any,
+    batch_size: Any,
+    lr: Any,
+    hparams: Any,
+    dropout: Any,
+    weight_decay: Any,
+    augment: Any,
+    activation: Any,
+    init: Any,
+    clip: Any,
+    seed: Any,
+    log_every: Any,
+    out: Any,
+    plots: Any,
+    callback: Any,
+) -> dict[str, Any]:
+    """`train`'s arguments checked, before any file is touched or data read; normalised.
+
+    Returns names (the optimizers), hparams (per optimizer, learning rates merged
+    in) and the numbers and flags as plain Python values. Raises `OptvizError`.
+    """
+    if isinstance(optimizers, str):
+        names = [n.strip() for n in optimizers.split(",")]
+    elif isinstance(optimizers, Iterable) and not isinstance(optimizers, Mapping):
+        names = list(optimizers)
+    else:
+        raise OptvizError(f"optimizers must be a name or a list of names, not {optimizers!r}")
+    names = [n for n in names if not isinstance(n, str) or n]
+    if not names:
+        raise OptvizError("no optimizers given")
+    for name in names:
+        check_name(name)  # a name, known, and able to train
+    if len(set(names)) != len(names):
+        raise OptvizError(f"an optimizer is listed twice: {', '.join(names)}")
+    if not isinstance(dataset, str | Dataset):
+        raise OptvizError(f"dataset must be a name or a Dataset, not {dataset!r}")
+    if isinstance(dataset, str):
+        name_in(dataset, "dataset", DATASETS)
+    path_or_none(data_dir, "data_dir")
+    flag(download, "download")
+    name_in(activation, "activation", ACTIVATIONS)
+    name_in(init, "init", INITS)
+    run: dict[str, Any] = {
+        "names": names,
+        "epochs": whole(epochs, "epochs", low=0),
+        "dropout": number(dropout, "dropout", low=0.0, high=1.0, high_open=True),
+        "weight_decay": number(weight_decay, "weight_decay", low=0.0),
+        "clip": None if clip is None else number(clip, "clip"),
+        "seed": whole(seed, "seed", low=0, high=SEED_MAX),
+        "log_every": whole(log_every, "log_every", low=1),
+        "augment": flag(augment, "augment"),
+        "plots": flag(plots, "plots"),
+    }
+    if run["clip"] is not None and run["clip"] <= 0:
+        raise OptvizError(f"clip must be positive, not {clip}")
+    if not isinstance(batch_size, str):
+        whole(batch_size, "batch size", low=1)
+    path_or_none(out, "out")
+    if out is not None:
+        check_target(out)
+    if callback is not None and not callable(callback):
+        raise OptvizError(f"callback must be a function of one record, not {callback!r}")
+    given = per_optimizer(hparams, "hparams", names)
+    merged: dict[str, dict] = {}
+    for name in names:
+        own = given.get(name, {})
+        if not isinstance(own, Mapping):
+            raise OptvizError(f"hparams[{name!r}] must map hyperparameter names to values")
+        merged[name] = dict(own)
+    for name, value in per_optimizer(lr, "lr", names).items():
+        merged[name]["learning_rate"] = number(
+            value, f"learning rate of {name}", low=0.0, low_open=True
+        )
+    for name in names:
+        resolve_hparams(name, merged[name])  # unknown or bad hyperparameters
+    run["hparams"] = merged
+    return run

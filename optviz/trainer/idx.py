@@ -7,11 +7,15 @@ dimension as a big-endian uint32, then the data in big-endian C order.
 from __future__ import annotations
 
 import gzip
+import math
 import struct
+import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
+from optviz import limits
 from optviz.errors import OptvizError
 
 _TYPES = {
@@ -30,30 +34,64 @@ class IdxError(OptvizError):
     """A file that is not a well-formed IDX file."""
 
 
-def read_idx(path: str | Path) -> np.ndarray:
-    """The array stored in an IDX file (``.gz`` or plain, recognised by content)."""
+def max_bytes() -> int:
+    """The most data an IDX file may hold here: an eighth of the memory budget, since the
+    trainer turns bytes into float32 (4x) and keeps the images on the host and the device."""
+    return limits.budget() // 8
+
+
+def read_idx(path: str | Path, *, limit: int | None = None) -> np.ndarray:
+    """The array stored in an IDX file (``.gz`` or plain, recognised by content).
+
+    The header is read first, from the stream: the data's size is computed from
+    it (Python integers, no overflow) and refused above ``limit`` bytes (default
+    `max_bytes`) before anything is decompressed; then exactly that many bytes
+    are read and nothing may follow. Every fault is one `IdxError` naming the file.
+    """
     path = Path(path)
-    raw = path.read_bytes()
-    if raw[:2] == _GZIP_MAGIC:
+    limit = max_bytes() if limit is None else limit
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        stream = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as err:
+            return _read(stream, path, limit)
+        except (OSError, EOFError, zlib.error) as err:
+            if not gzipped:
+                raise
             raise IdxError(f"{path}: damaged gzip data ({err})") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _TYPES:
+
+
+def _read(stream: BinaryIO, path: Path, limit: int) -> np.ndarray:
+    magic = stream.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _TYPES:
         raise IdxError(f"{path}: not an IDX file (bad magic number)")
-    dtype, ndim = _TYPES[raw[2]], raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    dtype, ndim = _TYPES[magic[2]], magic[3]
+    dims = stream.read(4 * ndim)
+    if len(dims) < 4 * ndim:
         raise IdxError(f"{path}: truncated IDX header")
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
-    count = int(np.prod(shape, dtype=np.int64))
-    if len(raw) - header != count * dtype.itemsize:
+    shape = struct.unpack(f">{ndim}I", dims)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > limit:
         raise IdxError(
-            f"{path}: IDX header says {shape} ({count * dtype.itemsize} bytes of data), "
-            f"file has {len(raw) - header}"
+            f"{path}: IDX header says {shape} ({nbytes:,} bytes of data), more than the "
+            f"{limit:,} bytes allowed here (an eighth of the memory budget)"
         )
-    data = np.frombuffer(raw, dtype=dtype, count=count, offset=header)
-    return data.reshape(shape).astype(dtype.newbyteorder("="))
+    data = np.empty(nbytes, np.uint8)
+    view = memoryview(data)
+    got = 0
+    while got < nbytes:
+        n = stream.readinto(view[got:])
+        if not n:
+            break
+        got += n
+    if got < nbytes:
+        raise IdxError(
+            f"{path}: IDX header says {shape} ({nbytes:,} bytes of data), file has {got:,}"
+        )
+    if stream.read(1):
+        raise IdxError(f"{path}: data continues after the {nbytes:,} bytes its IDX header says")
+    return data.view(dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def write_idx(path: str | Path, array: np.ndarray, *, compress: bool | None = None) -> Path:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from optviz.errors import OptvizError
 from optviz.trainer.data import Dataset
+
+if TYPE_CHECKING:
+    from optviz.trainer.model import ModelConfig
 
 
 def draw_layers(
@@ -27,17 +31,22 @@ def draw_layers(
     """
     import jax.numpy as jnp
 
+    from optviz.render.encode import atomic_output
     from optviz.trainer.api import train
     from optviz.trainer.model import feature_maps
     from optviz.trainer.plots import feature_maps_png
-    from optviz.trainer.result import load_params
 
+    out = Path(out)
+    if out.suffix.lower() != ".png":
+        raise OptvizError(f"--out {out} must be a .png file")
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
+        raise OptvizError(f"channels must be a positive whole number, not {channels!r}")
     if not 0 <= index < len(data.x_test):
         raise OptvizError(f"index must be in 0..{len(data.x_test) - 1}, not {index}")
     if params is not None:
         if not Path(params).is_file():
             raise OptvizError(f"no saved model at {str(params)!r}")
-        weights, cfg = load_params(params)
+        weights, cfg = _load_checked(params)
         if tuple(cfg.image_shape) != data.image_shape:
             raise OptvizError(
                 f"{params} was trained on {cfg.image_shape} images, "
@@ -49,4 +58,29 @@ def draw_layers(
     image = data.x_test[index]
     maps = feature_maps(weights, jnp.asarray(image[None]), cfg)
     arrays = {k: np.asarray(v[0]) for k, v in maps.items()}
-    return feature_maps_png(image, arrays, out, channels=channels)
+    with atomic_output(out) as tmp:  # no partial or empty PNG, an old one kept on failure
+        feature_maps_png(image, arrays, tmp, channels=channels)
+    return out
+
+
+def _load_checked(path: str | Path) -> tuple[dict, ModelConfig]:
+    """Weights and config from a params_NAME.npz, checked against the model they claim."""
+    import jax
+
+    from optviz.trainer.model import init_params
+    from optviz.trainer.result import load_params
+
+    not_ours = f"{path} is not a parameter file written by optviz train"
+    try:
+        weights, cfg = load_params(path)
+        expected = jax.eval_shape(lambda: init_params(jax.random.key(0), cfg))
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise OptvizError(f"{not_ours} ({type(err).__name__})") from None
+    for layer, arrays in expected.items():
+        for key, want in arrays.items():
+            got = weights.get(layer, {}).get(key)
+            if got is None or got.shape != want.shape:
+                raise OptvizError(f"{not_ours} ({layer}/{key} missing or of the wrong shape)")
+            if not np.issubdtype(got.dtype, np.floating) or not np.isfinite(got).all():
+                raise OptvizError(f"{not_ours} ({layer}/{key} is not finite numbers)")
+    return weights, cfg

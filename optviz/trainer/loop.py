@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from optviz import interrupt
 from optviz.trainer.augment import augment as augment_images
 from optviz.trainer.data import Dataset, epoch_batches
 from optviz.trainer.model import ModelConfig, forward, init_params
@@ -188,6 +189,7 @@ def fit(
                     loss = float(np.mean(np.asarray(loss)[:n_real]))
                     acc = float(np.mean(np.asarray(acc)[:n_real]))
                     seconds[name] += time.perf_counter() - tic
+                    interrupt.check()  # a Ctrl-C swallowed inside JAX still stops here
                     curves[name].batch_step.append(first + n_real)
                     curves[name].batch_loss.append(loss)
                     emit(

@@ -12,6 +12,7 @@ the extra argument ``kfac_factors``.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 from collections.abc import Callable, Mapping
@@ -23,6 +24,7 @@ import optax
 
 from optviz import optimizers
 from optviz.errors import OptvizError
+from optviz.optimizers.spec import canonical as canonical_hparams
 from optviz.trainer.kfac import check_fisher, kfac, kfac_gradients
 from optviz.trainer.model import ModelConfig, accuracy, cross_entropy, forward
 
@@ -52,16 +54,24 @@ def hyperparameters(name: str) -> tuple[str, ...]:
 def resolve_hparams(name: str, hparams: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Check `name` and its hyperparameters; fill in the registry's training learning rate."""
     check_name(name)
+    entry = optimizers.spec(name)
     valid = hyperparameters(name)
+    if hparams is not None and not isinstance(hparams, Mapping):
+        raise OptvizError(f"{name}: hyperparameters must be a mapping, not {hparams!r}")
     out: dict[str, Any] = {}
     for key, value in (hparams or {}).items():
         canonical = optimizers.ALIASES.get(key, key)
         if canonical not in valid:
+            close = difflib.get_close_matches(str(key), valid, n=3, cutoff=0.6)
+            hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
             raise OptvizError(
-                f"{name} has no hyperparameter {key!r} in the trainer; it takes: {', '.join(valid)}"
+                f"{name} has no hyperparameter {key!r} in the trainer; {hint}"
+                f"it takes: {', '.join(valid)}"
             )
         if canonical in out:
             raise OptvizError(f"{name}: {key!r} given twice (lr is learning_rate)")
+        if name != KFAC and canonical in entry.hyperparameters:  # a finite number, a flag...
+            value = canonical_hparams(entry, {canonical: value})[canonical]
         out[canonical] = value
     train_lr = optimizers.spec(name).train_lr
     if train_lr is not None:
