@@ -210,6 +210,25 @@ def test_an_unwritable_file_is_named_by_its_place_in_the_run(monkeypatch, small_
     assert snapshot(out) == before and siblings(out) == []
 
 
+def test_layers_bad_input_is_one_line_and_writes_nothing(capsys, tmp_path):
+    from optviz.cli.app import main
+
+    not_params = tmp_path / "not.npz"
+    not_params.write_bytes(b"PK not a zip")
+    png, txt = str(tmp_path / "x.png"), str(tmp_path / "x.txt")
+    cases = [
+        (["--channels", "-3", "--out", png], "--channels must be a positive"),
+        (["--out", txt], "must be a .png file"),
+        (["--params", str(not_params), "--out", png], "is not a parameter file"),
+    ]
+    for args, message in cases:
+        with pytest.raises(SystemExit) as info:
+            main(["layers", *args])
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and message in err and err.count("\n") == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not.npz"]
+
+
 # --- IDX files -------------------------------------------------------------------------
 
 

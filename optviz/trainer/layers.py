@@ -46,12 +46,7 @@ def draw_layers(
     if params is not None:
         if not Path(params).is_file():
             raise OptvizError(f"no saved model at {str(params)!r}")
-        weights, cfg = _load_checked(params)
-        if tuple(cfg.image_shape) != data.image_shape:
-            raise OptvizError(
-                f"{params} was trained on {cfg.image_shape} images, "
-                f"the dataset has {data.image_shape}"
-            )
+        weights, cfg = _load_checked(params, data.image_shape)
     else:
         result = train(["adam"], dataset=data, epochs=epochs, seed=seed)
         weights, cfg = result.params["adam"], result.config
@@ -63,7 +58,7 @@ def draw_layers(
     return out
 
 
-def _load_checked(path: str | Path) -> tuple[dict, ModelConfig]:
+def _load_checked(path: str | Path, image_shape: tuple[int, int]) -> tuple[dict, ModelConfig]:
     """Weights and config from a params_NAME.npz, checked against the model they claim."""
     import jax
 
@@ -73,6 +68,13 @@ def _load_checked(path: str | Path) -> tuple[dict, ModelConfig]:
     not_ours = f"{path} is not a parameter file written by optviz train"
     try:
         weights, cfg = load_params(path)
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise OptvizError(f"{not_ours} ({type(err).__name__})") from None
+    if tuple(cfg.image_shape) != tuple(image_shape):
+        raise OptvizError(
+            f"{path} was trained on {cfg.image_shape} images, the dataset has {image_shape}"
+        )
+    try:
         expected = jax.eval_shape(lambda: init_params(jax.random.key(0), cfg))
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise OptvizError(f"{not_ours} ({type(err).__name__})") from None
