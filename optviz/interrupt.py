@@ -61,3 +61,4 @@ def handled() -> Iterator[None]:
         for s, h in old.items():
             signal.signal(s, h)
         sys.unraisablehook = old_hook
+        _received = None  # handled here: a later run in this process starts afresh
