@@ -4,6 +4,7 @@ exit, leaves no temporary file, and an old output survives byte for byte."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -21,9 +22,16 @@ def run_cli(args, cwd: Path, *, blocks: int | None = None) -> subprocess.Popen:
     """`python -m optviz ARGS`, under a file-size limit of `blocks` (the shell's
     `ulimit -f`: no preexec_fn, so no fork of this JAX-loaded process)."""
     cmd = [sys.executable, "-m", "optviz", *args]
+    env = dict(os.environ)
     if blocks is not None:
         cmd = ["sh", "-c", f'ulimit -f {blocks} && exec "$0" "$@"', *cmd]
-    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # JAX writes cache entries in place: under the limit they would be cut short
+        # and poison the test session's shared compilation cache
+        env["OPTVIZ_CACHE_DIR"] = "off"
+        env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    return subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def leftovers(folder: Path, keep: set[str]) -> list[str]:
