@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,6 +24,13 @@ def split_xy(xy: Array) -> tuple[Array, Array]:
     if not jnp.issubdtype(xy.dtype, jnp.inexact):
         xy = xy.astype(jnp.result_type(float))
     return xy[..., 0], xy[..., 1]
+
+
+@functools.lru_cache(maxsize=64)
+def _on_points(fn: Callable[[Array], Array]) -> Callable[[np.ndarray], Array]:
+    """`fn` over a stack of points as one compiled program (a picture's grid: one
+    trace and one cache look-up, not one small program per operation)."""
+    return jax.jit(jax.vmap(fn))
 
 
 @dataclass(frozen=True)
@@ -83,8 +91,8 @@ class Surface:
         """The surface sampled on an n x n grid over its domain: (X, Y, Z), numpy float64."""
         (x0, x1), (y0, y1) = self.domain
         X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
-        pts = jnp.stack([jnp.asarray(X.ravel()), jnp.asarray(Y.ravel())], axis=-1)
-        Z = np.asarray(jax.vmap(self.fn)(pts), dtype=np.float64).reshape(X.shape)
+        pts = np.stack([X.ravel(), Y.ravel()], axis=-1).astype(np.float32)
+        Z = np.asarray(_on_points(self.fn)(pts), dtype=np.float64).reshape(X.shape)
         return X, Y, Z
 
     @property

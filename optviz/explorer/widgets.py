@@ -230,8 +230,11 @@ class Explorer:
             self._result = res
             self.status.value = ""
         paths = self._result.paths() if self._result is not None else []
-        # an interactive canvas sends the changed pixels itself (blitting)
-        self.view.show(paths, self.step_slider.value, start=self.start)
+        try:  # an interactive canvas sends the changed pixels itself (blitting)
+            self.view.show(paths, self.step_slider.value, start=self.start)
+        except OptvizError as err:  # a start outside the surface's domain
+            self.status.value = f"error: {err}"
+            return
         if not self.interactive:
             self.image.value = self.view.png()
 

@@ -75,18 +75,20 @@ class LiveFigure:
         self.paths = list(paths)
         tracks = make_tracks(self.paths, self.lang)
         n_steps = max((t.xy.shape[0] for t in tracks), default=1)
+        limits = self._limits_for(start)
         layout = (
             tuple((t.label, t.color, t.marker) for t in tracks),
             n_steps,
             loss_limits(tracks) if self.loss_panel else None,
             None if start is None else (float(start[0]), float(start[1])),
+            tuple(limits.items()),
         )
         if layout != self._layout:
             self.stage, _ = make_stage(
                 self.surface, self.paths, size=self.size, theme=self.theme,
                 title=self.title, loss_panel=self.loss_panel, lang=self.lang,
                 starts=None if start is None else np.asarray([start]), figure=self.fig,
-                still=False,
+                still=False, **limits,
             )  # fmt: skip
             self._layout = layout
             self.layouts += 1
@@ -95,6 +97,17 @@ class LiveFigure:
         pixels = self.stage.draw(step)
         self.canvas.blit(self.fig.bbox)  # an interactive canvas sends the new pixels
         return pixels
+
+    def _limits_for(self, start) -> dict:
+        """The surface's frame, or its whole domain once the start is outside the frame
+        (a start typed or clicked anywhere in the domain stays in the picture)."""
+        if start is None or self.surface.frame is None:
+            return {}
+        (x0, x1), (y0, y1) = self.surface.frame
+        if x0 <= start[0] <= x1 and y0 <= start[1] <= y1:
+            return {}
+        (dx0, dx1), (dy0, dy1) = self.surface.domain
+        return {"xlim": (dx0, dx1), "ylim": (dy0, dy1)}
 
     @property
     def step(self) -> int:
