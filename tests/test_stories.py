@@ -9,7 +9,9 @@ minima, the known valley floors and axes, and, where a path is said to stop
 in a local minimum, that minimum found again in numpy float64 from the
 textbook formula (`tests/test_surfaces.py`'s oracles).
 
-`STORIES` is also what `bench/tune_defaults.py` searches learning rates for.
+`STORIES` is also what `bench/tune_defaults.py` searches learning rates for,
+and the gallery's captions are held to the same checks through the claims
+written beside them in `gallery/gallery.toml`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import functools
 import itertools
 import math
 import re
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +29,7 @@ import numpy as np
 import pytest
 
 import optviz
-from optviz import surfaces
+from optviz import gallery, surfaces
 from optviz.surfaces import Surface
 from tests.test_surfaces import ORACLES
 
@@ -518,3 +521,76 @@ def test_himmelblau_check_fails_when_both_starts_share_a_basin():
     starts = ((-0.5, -1.5), (-1.0, -2.0))  # both below the local maximum's saddle ring
     races = _race("himmelblau", story.optimizers, starts, story.steps, ())
     assert "sgd ends at (-3.77931, -3.283186) from both starts" in story.check(races)
+
+
+# --- The gallery's captions ------------------------------------------------------------
+# gallery/gallery.toml writes what each caption claims as data beside it, in a
+# [claims.NAME] table (see the comment there); here each claim is checked on the
+# entry's own settings.
+
+SPEC = ROOT / "gallery" / "gallery.toml"
+ENTRIES = {e.name: e for e in gallery.load(SPEC)}
+CLAIMS = tomllib.loads(SPEC.read_text(encoding="utf-8")).get("claims", {})
+
+
+def claim_failures(r: Race, claims: Mapping) -> list[str]:
+    """What is wrong with a gallery entry's claims on its race `r`."""
+    wrong = []
+    if claims.get("story"):
+        wrong += STORIES[r.surface.name].check([r])
+    if "order" in claims:
+        wrong += arrive_in_order(r, claims["order"])
+        wrong += must_arrive(r, [n for group in claims["order"] for n in group])
+    wrong += never_arrive(r, claims.get("not_arrived", ()))
+    for n, steps in claims.get("arrive_within", {}).items():
+        if r.arrival(n) is None or r.arrival(n) > steps:
+            wrong.append(f"{n} arrives at step {r.arrival(n)}, not within {steps}")
+    for a, b in claims.get("same_path", ()):
+        apart = float(np.max(np.hypot(*(r.xy[a] - r.xy[b]).T)))
+        if apart >= r.near:
+            wrong.append(f"{a} and {b} part by {apart:.3g}")
+    for n in [*claims.get("settles", ()), *claims.get("hovers", ())]:
+        tail = r.xy[n][-(len(r.xy[n]) // 10) :]
+        travel = float(np.sum(np.hypot(*np.diff(tail, axis=0).T)))
+        settles = travel < r.near
+        if settles != (n in claims.get("settles", ())):
+            verb = "keeps moving" if not settles else "settles"
+            wrong.append(f"{n} {verb}: {travel:.3g} in the last tenth")
+    wrong += must_arrive(r, claims.get("hovers", ()))
+    for n, point in claims.get("basins", {}).items():
+        bottom, _ = basin_bottom(ORACLES[r.surface.name], r.xy[n][-1])
+        if math.dist(bottom, point) >= r.near:
+            wrong.append(f"{n} ends in the basin of {tuple(bottom.round(3))}, not {point}")
+    return wrong
+
+
+def entry_race(entry: gallery.Entry) -> Race:
+    """The entry's race, from its own settings (run for at least the story steps and
+    cut: a scan's first steps do not depend on how many follow)."""
+    by_param: dict[str, dict[str, float]] = {}
+    for optimizer, params in entry.hparams.items():
+        for param, value in params.items():
+            by_param.setdefault(param, {})[optimizer] = value
+    steps = max(entry.steps, STEPS)
+    races = _race(entry.surface, entry.optimizers, entry.starts, steps, _frozen(by_param))
+    assert len(races) == 1, "a gallery claim is about one start point"
+    return Race(races[0].surface, {n: xy[: entry.steps + 1] for n, xy in races[0].xy.items()})
+
+
+def test_every_gallery_entry_has_claims():
+    assert set(CLAIMS) == set(ENTRIES)
+    known = {"story", "order", "not_arrived", "arrive_within", "same_path", "settles",
+             "hovers", "basins"}  # fmt: skip
+    for name, claims in CLAIMS.items():
+        assert claims and set(claims) <= known, name
+
+
+@pytest.mark.parametrize("name", list(ENTRIES))
+def test_gallery_captions_hold(name):
+    assert claim_failures(entry_race(ENTRIES[name]), CLAIMS[name]) == []
+
+
+def test_the_lecture_animations_use_the_defaults():
+    for name in ("saddle_point", "beales_function", "long_valley"):
+        assert not ENTRIES[name].hparams, name
+        assert CLAIMS[name].get("story"), name
