@@ -100,10 +100,12 @@ def _optax_spec(alias: str) -> OptimizerSpec:
         raise UnknownNameError("optax optimizer", alias, optax_names())
     factory = getattr(optax, alias)
     digest = hashlib.sha256(alias.encode()).digest()[0]
+    light, dark = SPARE_COLORS[digest % len(SPARE_COLORS)]
     return OptimizerSpec(
         name=OPTAX_PREFIX + alias,
         display=alias,
-        color=SPARE_COLORS[digest % len(SPARE_COLORS)],
+        color=light,
+        dark_color=dark,
         marker=SPARE_MARKER,
         formula=f"optax.{alias} (see the optax documentation)",
         factory=factory,
