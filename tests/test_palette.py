@@ -267,3 +267,26 @@ def test_contour_lines_stand_out_from_every_fill_colour(theme):
         for fill in (np.asarray(cmap(v)[:3]) for v in np.linspace(*t.cmap_range, 256))
     )
     assert worst >= MIN_CONTOUR_CONTRAST, worst
+
+
+# --- Legends --------------------------------------------------------------------------
+
+
+def test_optax_names_read_as_their_papers_spell_them():
+    spell = optimizers.display_name
+    assert optimizers.spec("optax:adabelief").display == "AdaBelief"
+    assert [spell(n) for n in ("amsgrad", "lbfgs", "sign_sgd", "sm3")] == [
+        "AMSGrad",
+        "L-BFGS",
+        "signSGD",
+        "SM3",
+    ]
+    # names without an entry: words in sentence case, known names kept
+    assert spell("noisy_sgd") == "Noisy SGD"
+    assert spell("optimistic_adam_v2") == "Optimistic Adam v2"
+    assert spell("scale_by_rprop") == "Scale by Rprop"
+    assert spell("polyak_sgd") == "Polyak SGD"
+    # every alias optax has gets a name that is not its raw lower-case spelling
+    for alias in optimizers.optax_names():
+        name = spell(alias)
+        assert name != alias and "_" not in name, alias
