@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Annotated
 
 import typer
 
 from optviz.cli.app import app, user_errors
 from optviz.cli.parse import parse_hparams, parse_names, parse_point
+
+WIDTH = 100  # where a surface's lesson wraps
 
 
 @app.command("list")
@@ -22,7 +25,8 @@ def list_command(
 
     if surface is not None:
         surf = surfaces.get(surface)
-        typer.echo(f"{surf.name}: {surf.description}\n  f = {surf.formula}")
+        typer.echo(textwrap.fill(f"{surf.name}: {surf.description}", WIDTH, subsequent_indent="  "))
+        typer.echo(f"  f = {surf.formula}")
         typer.echo(f"  minima: {', '.join(f'{m.xy} = {m.value:g}' for m in surf.minima) or 'none'}")
         typer.echo(f"  starts: {', '.join(map(str, surf.starts))}")
         typer.echo(f"  reference: {surf.reference}")
@@ -32,11 +36,13 @@ def list_command(
             typer.echo(f"  {name:<10} " + ", ".join(f"{k}={v:g}" for k, v in hp.items()))
         return
 
-    typer.echo("Surfaces:")
+    typer.echo("Surfaces, and what the classic optimizers do there with the defaults:")
     for name in surfaces.names():
         s = surfaces.get(name)
         (x0, x1), (y0, y1) = s.domain
-        typer.echo(f"  {name:<16} {s.description}")
+        first = f"  {name:<16} "
+        typer.echo(textwrap.fill(s.description, WIDTH, initial_indent=first,
+                                 subsequent_indent=" " * len(first)))  # fmt: skip
         typer.echo(f"  {'':<16} f = {s.formula};  [{x0:g}, {x1:g}] x [{y0:g}, {y1:g}]")
     typer.echo(
         "\nOptimizers (hyperparameters in optax's names; lr = learning_rate; "

@@ -29,7 +29,8 @@ SADDLE = Surface(
     # since the escaping component grows only by a factor (1 + 2 lr) per step
     # from 1e-3; sign-normalising methods (Adam, RMSprop) escape at once.
     starts=((-1.5, 1e-3),),
-    description="The saddle x^2 - y^2: does the optimizer stall at the origin or escape?",
+    description="The saddle x^2 - y^2: SGD stalls at the saddle point, the adaptive methods "
+    "escape first, Momentum overshoots it before it escapes.",
     reference="Dauphin et al. (2014), Identifying and attacking the saddle point problem in "
     "high-dimensional non-convex optimization, NeurIPS; Radford (2014), optimizer animations",
     formula="x^2 - y^2",
@@ -75,7 +76,8 @@ BOWL = Surface(
     # v ≈ 0.88 along the steep one, so gradient descent zig-zags across the
     # steep axis while creeping along the shallow one.
     starts=((-2.5, -0.5),),
-    description="A convex quadratic with condition number 20, rotated 30°: zig-zag country.",
+    description="A convex quadratic with condition number 20, rotated 30°: SGD zig-zags across "
+    "it on its way to the minimum.",
     reference="Nocedal & Wright (2006), Numerical Optimization, 2nd ed., §3.3 (steepest "
     "descent on quadratics); Goh (2017), Why Momentum Really Works, Distill",
     formula="0.5 (p - c)^T R diag(1, 20) R^T (p - c),  R = rot(30°), c = (1, 0.5)",

@@ -44,7 +44,8 @@ BEALE = Surface(
     # Starts on the ridge above the valley that curls into (3, 0.5): plain
     # gradient descent heads down the steep wall, adaptive methods turn earlier.
     starts=((2.0, 1.7),),
-    description="Flat valley floor with steep walls rising by five decades toward the corners.",
+    description="Beale's flat, curved valley: RMSProp arrives first, Momentum overshoots and "
+    "loops back, SGD and Adagrad still crawl at step 1000.",
     reference="Beale (1958), Tech. Rep. 25, Statistical Techniques Research Group, Princeton; "
     + JAMIL_YANG,
     formula="(1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
@@ -107,7 +108,8 @@ HIMMELBLAU = Surface(
     # Beside the local maximum at (-0.270845, -0.923039): nearby starts and
     # different optimizers fall into different ones of the four basins.
     starts=((-0.5, -1.5), (0.0, -0.5)),
-    description="Four equal global minima around one local maximum: which basin wins?",
+    description="Four equal minima around one local maximum: nearby starts end in different "
+    "basins.",
     reference="Himmelblau (1972), Applied Nonlinear Programming, McGraw-Hill; " + JAMIL_YANG,
     formula="(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
     levels=Levels(kind="log", n=30, vmin=1e-1, vmax=1e3),
@@ -134,7 +136,8 @@ BOOTH = Surface(
     # Offset mostly along the shallow eigenvector (1, -1) (curvature 2 vs 18):
     # a mildly ill-conditioned quadratic, the gentle warm-up race.
     starts=((-8.0, 8.0),),
-    description="A tilted quadratic bowl (condition number 9): the easy warm-up.",
+    description="A tilted quadratic bowl (condition number 9): the easy warm-up, where every "
+    "classic optimizer arrives.",
     reference="Surjanovic & Bingham, Virtual Library of Simulation Experiments "
     "(sfu.ca/~ssurjano/booth.html); " + JAMIL_YANG,
     formula="(x + 2y - 7)^2 + (2x + y - 5)^2",

@@ -36,7 +36,8 @@ SIX_HUMP_CAMEL = Surface(
     # local minimum near (-1.70, 0.80) while momentum carries over to a global
     # one; from (-1, -1) the optimizers split between the two global minima.
     starts=((-2.0, 1.5), (-1.0, -1.0)),
-    description="Six humps, two global minima, a saddle between them and side local minima.",
+    description="Six humps, two global minima: Momentum rolls over a hump into a global one, SGD "
+    "stops in the side minimum it starts in.",
     reference="Dixon & Szegő (1978), Towards Global Optimisation 2, North-Holland; "
     "Surjanovic & Bingham (sfu.ca/~ssurjano/camel6.html)",
     formula="(4 - 2.1x^2 + x^4/3) x^2 + xy + (-4 + 4y^2) y^2",
@@ -62,7 +63,8 @@ STYBLINSKI_TANG = Surface(
     # On the slope of the shallower local minimum near (2.75, 2.75): only an
     # optimizer with enough momentum crosses the ridge to the global minimum.
     starts=((4.5, 4.5), (0.5, 4.5)),
-    description="Four basins of unequal depth; the deepest is at (-2.90, -2.90).",
+    description="Four basins of unequal depth: Momentum crosses a ridge into the deepest, SGD "
+    "stops in the one it starts in.",
     reference="Styblinski & Tang (1990), Experiments in nonconvex optimization, Neural "
     "Networks 3(4):467-483; Surjanovic & Bingham (sfu.ca/~ssurjano/stybtang.html)",
     formula="((x^4 - 16x^2 + 5x) + (y^4 - 16y^2 + 5y)) / 2",
@@ -83,7 +85,8 @@ RASTRIGIN = Surface(
     domain=((-5.12, 5.12), (-5.12, 5.12)),
     minima=(Minimum((0.0, 0.0), 0.0),),
     starts=((-3.7, 4.3),),  # between lattice minima, far from the global one
-    description="An egg crate of local minima on a bowl (A = 10); gradients see only the crate.",
+    description="An egg crate of local minima on a bowl: every classic optimizer stops in the "
+    "dip it starts in.",
     reference="Rastrigin (1974), Systems of Extremal Control, Nauka; Mühlenbein, Schomisch "
     "& Born (1991), Parallel Computing 17:619-632",
     formula="20 + (x^2 - 10 cos(2πx)) + (y^2 - 10 cos(2πy))",
@@ -118,7 +121,8 @@ ACKLEY = Surface(
     domain=((-5.0, 5.0), (-5.0, 5.0)),
     minima=(Minimum((0.0, 0.0), 0.0),),
     starts=((3.7, -4.2),),
-    description="A nearly flat, dimpled plateau around one deep funnel at the origin.",
+    description="A dimpled plateau around one deep funnel: every classic optimizer stops in the "
+    "dimple it starts in.",
     reference="Ackley (1987), A Connectionist Machine for Genetic Hillclimbing, Kluwer "
     "(a=20, b=0.2, c=2π); Surjanovic & Bingham (sfu.ca/~ssurjano/ackley.html)",
     formula="-20 exp(-0.2 sqrt((x^2 + y^2)/2)) - exp((cos 2πx + cos 2πy)/2) + 20 + e",

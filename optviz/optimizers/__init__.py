@@ -33,9 +33,11 @@ from optviz.optimizers.spec import ALIASES, OptimizerSpec
 __all__ = [
     "ALIASES",
     "EXPLORE_DEFAULT",
+    "OPTAX_DISPLAY",
     "REGISTRY",
     "TRAIN_DEFAULT",
     "OptimizerSpec",
+    "display_name",
     "get",
     "kfac",
     "names",
@@ -44,6 +46,16 @@ __all__ = [
 ]
 
 OPTAX_PREFIX = "optax:"
+# How the papers and optax's docs spell optax's aliases; `display_name` uses these
+# for whole names and for the words of longer ones (noisy_sgd -> "Noisy SGD").
+OPTAX_DISPLAY = {
+    "adabelief": "AdaBelief", "adadelta": "Adadelta", "adafactor": "Adafactor",
+    "adagrad": "Adagrad", "adam": "Adam", "adamax": "Adamax", "adamaxw": "AdamaxW",
+    "adamw": "AdamW", "adan": "Adan", "amsgrad": "AMSGrad", "fromage": "Fromage",
+    "lamb": "LAMB", "lars": "LARS", "lbfgs": "L-BFGS", "lion": "Lion",
+    "novograd": "NovoGrad", "radam": "RAdam", "rmsprop": "RMSProp", "rprop": "Rprop",
+    "sgd": "SGD", "sign_sgd": "signSGD", "signum": "Signum", "sm3": "SM3", "yogi": "Yogi",
+}  # fmt: skip
 # The generic learning rate for `optax:NAME` entries, which the registry has not tuned.
 OPTAX_DEFAULT_LR = 1e-2
 
@@ -96,6 +108,19 @@ def get(name: str, *, surface: Any = None, **hparams: Any) -> optax.GradientTran
     return entry.make(**hp)
 
 
+def display_name(alias: str) -> str:
+    """A legend name for an optax alias: its usual spelling where known (AdaBelief),
+    else its words in sentence case with known names kept (Optimistic Adam v2)."""
+    if alias in OPTAX_DISPLAY:
+        return OPTAX_DISPLAY[alias]
+    words = [OPTAX_DISPLAY.get(w, w) for w in alias.split("_") if w]
+    if not words:
+        return alias
+    if words[0] == words[0].lower():
+        words[0] = words[0][:1].upper() + words[0][1:]
+    return " ".join(words)
+
+
 @functools.cache
 def _optax_spec(alias: str) -> OptimizerSpec:
     if alias not in optax_names():
@@ -103,10 +128,12 @@ def _optax_spec(alias: str) -> OptimizerSpec:
     factory = getattr(optax, alias)
     _check_gradient_only(alias, factory)
     digest = hashlib.sha256(alias.encode()).digest()[0]
+    light, dark = SPARE_COLORS[digest % len(SPARE_COLORS)]
     return OptimizerSpec(
         name=OPTAX_PREFIX + alias,
-        display=alias,
-        color=SPARE_COLORS[digest % len(SPARE_COLORS)],
+        display=display_name(alias),
+        color=light,
+        dark_color=dark,
         marker=SPARE_MARKER,
         formula=f"optax.{alias} (see the optax documentation)",
         factory=factory,

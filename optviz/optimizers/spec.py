@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import optax
 
-from optviz.errors import OptvizError
+from optviz.errors import OptvizError, UnknownNameError
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -31,6 +31,8 @@ class OptimizerSpec:
         own history (no norms across parameters). The engine then steps many
         start points as one (n, 2) parameter array, sharing the step counter,
         instead of vmapping one path at a time; results are identical.
+    color: the path's colour on the light theme; dark_color: on the dark theme
+        (None: `color` on both). `color_for(theme)` picks one.
     marker: the matplotlib marker of the path's head, distinct per optimizer.
     labels: legend names in languages other than English (lang -> name).
     knob: the explorer's main hyperparameter after the learning rate (optax name).
@@ -52,6 +54,19 @@ class OptimizerSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
     knob: str | None = None
     train_lr: float | None = None
+    dark_color: str | None = None
+
+    def color_for(self, theme: Any = "light") -> str:
+        """The path colour on `theme` ("light", "dark", or a render `Theme`).
+
+        Each has at least 3:1 contrast (WCAG 2.x) against that theme's background.
+        """
+        name = getattr(theme, "name", theme)
+        if name == "light":
+            return self.color
+        if name == "dark":
+            return self.dark_color or self.color
+        raise UnknownNameError("theme", name, ("light", "dark"))
 
     def label(self, lang: str = "en") -> str:
         """The legend name in `lang` (`display`, the English name, where none is given)."""

@@ -1,6 +1,15 @@
 """Colours and type sizes: light for white slides, dark for dark slides.
 
 A theme is plain data; the scenes read it, nothing here touches matplotlib state.
+
+Contour lines are `muted` blended over the filled landscape at `contour_alpha`:
+dark lines on the light theme, light lines on the dark one, so that a line
+keeps at least 2:1 contrast (WCAG 2.x ratio) against every fill colour of the
+theme's `cmap_range` and stays visible on a projector (tests/test_palette.py).
+WCAG's 3:1 for graphics is kept for the paths (the registry's colours); the
+contours only repeat what the fill already shows, and a 3:1 line at the pale
+end of the fill would be 8:1 at the other end and drown the paths.
+Path colours per theme: `OptimizerSpec.color_for(theme.name)`.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ class Theme:
     name: str
     background: str  # figure and axes face
     text: str  # labels, ticks, step counter
-    muted: str  # spines, contour lines, 3-D pane edges
+    muted: str  # spines, contour lines (at contour_alpha), 3-D pane edges
     pane: str  # 3-D pane face
     cmap: str  # colormap of the landscape (filled contours and surface)
     cmap_range: tuple[float, float]  # the slice of `cmap` used, low loss -> high loss
@@ -31,11 +40,11 @@ LIGHT = Theme(
     name="light",
     background="#ffffff",
     text="#1a1a1a",
-    muted="#8c8c8c",
+    muted="#1a1a1a",
     pane="#f4f4f4",
     cmap="bone",
     cmap_range=(0.55, 1.0),
-    contour_alpha=0.45,
+    contour_alpha=0.5,
     minimum="#ffc400",
     saddle="#1a1a1a",
     head_edge="#ffffff",
@@ -45,11 +54,11 @@ DARK = Theme(
     name="dark",
     background="#14161c",
     text="#e8e8e8",
-    muted="#8a90a0",
+    muted="#ffffff",
     pane="#1c1f27",
     cmap="bone",
     cmap_range=(0.12, 0.62),
-    contour_alpha=0.35,
+    contour_alpha=0.7,
     minimum="#ffd23f",
     saddle="#e8e8e8",
     head_edge="#14161c",
