@@ -89,7 +89,7 @@ def make_stage(
         still = not paths
     box = view_box(surface, paths, xlim=xlim, ylim=ylim, fit=fit)
     surface = viewed(surface, box)
-    tracks = make_tracks(paths, lang, box)
+    tracks = make_tracks(paths, lang, box, get_theme(theme).name)
     fonts = font_families(lang, [title, step_label, *(t.label for t in tracks)])
     n_steps = max((t.xy.shape[0] for t in tracks), default=1)
     stage = Stage(

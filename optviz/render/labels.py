@@ -43,12 +43,12 @@ def legend_texts(paths: Sequence[Path], lang: str = "en") -> list[str]:
     return [legend_text(p, lang, numbered=seen[p.optimizer] > 1) for p in paths]
 
 
-def color_of(path: Path) -> str:
-    """The path's colour: its own, else its optimizer's, else a neutral grey."""
+def color_of(path: Path, theme: str = "light") -> str:
+    """The path's colour: its own, else its optimizer's on `theme`, else a neutral grey."""
     if path.color is not None:
         return path.color
     if path.optimizer is not None:
-        return optimizers.spec(path.optimizer).color
+        return optimizers.spec(path.optimizer).color_for(theme)
     return "#777777"
 
 

@@ -21,6 +21,7 @@ from optviz.paths import Path
 from optviz.render.api import make_stage
 from optviz.render.losspanel import loss_limits
 from optviz.render.stage import DPI, Stage
+from optviz.render.theme import get_theme
 from optviz.render.timeline import make_tracks
 from optviz.surfaces.base import Surface
 
@@ -73,7 +74,7 @@ class LiveFigure:
     def show(self, paths: Sequence[Path], step: int, start=None) -> np.ndarray:
         """Draw `paths` up to `step` (and `start` marked); returns the canvas pixels."""
         self.paths = list(paths)
-        tracks = make_tracks(self.paths, self.lang)
+        tracks = make_tracks(self.paths, self.lang, theme=get_theme(self.theme).name)
         n_steps = max((t.xy.shape[0] for t in tracks), default=1)
         limits = self._limits_for(start)
         layout = (

@@ -78,15 +78,18 @@ class Track:
         return f"{self.name} ({note})" if sep == " " else f"{self.name}{sep}{note}"
 
 
-def make_tracks(paths: Sequence[Path], lang: str = "en", box=None) -> list[Track]:
-    """Every path as a `Track`, with its legend text in `lang`; box ((x0, x1), (y0, y1)):
-    the picture's extent, to tell when a path leaves it (None: never)."""
+def make_tracks(
+    paths: Sequence[Path], lang: str = "en", box=None, theme: str = "light"
+) -> list[Track]:
+    """Every path as a `Track`, with its legend text in `lang` and its colour on `theme`;
+    box ((x0, x1), (y0, y1)): the picture's extent, to tell when a path leaves it
+    (None: never)."""
     check_lang(lang)
     names = legend_texts(paths, lang)
-    return [make_track(p, name, lang, box) for p, name in zip(paths, names, strict=True)]
+    return [make_track(p, n, lang, box, theme) for p, n in zip(paths, names, strict=True)]
 
 
-def make_track(path: Path, name: str, lang: str = "en", box=None) -> Track:
+def make_track(path: Path, name: str, lang: str = "en", box=None, theme: str = "light") -> Track:
     """Check a `Path`'s shapes, freeze it at its last finite point, find its event."""
     xy = np.asarray(path.xy, dtype=np.float64)
     loss = np.asarray(path.loss, dtype=np.float64)
@@ -115,7 +118,17 @@ def make_track(path: Path, name: str, lang: str = "en", box=None) -> Track:
     note = "" if event is None else text(event, lang, step=step)
     short = "" if event is None else text(f"{event}.short", lang, step=step)
     return Track(
-        name, color_of(path), marker_of(path), xy, loss, last, note, short, event, step, exit_xy
+        name,
+        color_of(path, theme),
+        marker_of(path),
+        xy,
+        loss,
+        last,
+        note,
+        short,
+        event,
+        step,
+        exit_xy,
     )
 
 
