@@ -56,6 +56,15 @@ def crossings(u: np.ndarray, tol: float) -> int:
     return int(np.count_nonzero(signs[1:] != signs[:-1]))
 
 
+def zigzags(u: np.ndarray, tol: float) -> int:
+    """Steps where `u` changes sign and straight back (+ - + or - + -), all three
+    samples farther than `tol` from zero: a zig-zag, not a slow wave."""
+    far = np.abs(u) > tol
+    s = np.sign(u)
+    turns = (s[:-2] * s[1:-1] < 0) & (s[1:-1] * s[2:] < 0) & far[:-2] & far[1:-1] & far[2:]
+    return int(np.count_nonzero(turns))
+
+
 def _grad_hess(f: Callable, p: np.ndarray, h: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
     """Central differences of f at p in float64."""
     e = np.eye(2) * h
@@ -243,8 +252,11 @@ def _long_valley(races: Sequence[Race]) -> list[str]:
     r = races[0]
     height = np.ptp(r.surface.domain[1])
     # the floor is y = 0; count crossings farther than 1% of the picture's height from it
-    cross = crossings(r.xy["sgd"][:, 1], 0.01 * height)
+    tol = 0.01 * height
+    cross = crossings(r.xy["sgd"][:, 1], tol)
     wrong = [f"sgd crosses the floor only {cross} times"] if cross < 10 else []
+    # momentum may sway across the valley (a slow wave), but never zig-zags
+    wrong += [f"{n} zig-zags" for n in HEAVY_BALL if zigzags(r.xy[n][:, 1], tol)]
     wrong += arrive_in_order(r, [HEAVY_BALL, ("sgd", *ADAPTIVE)]) + must_arrive(r, ("sgd",))
     if not wrong and max(r.arrival(n) for n in HEAVY_BALL) > r.arrival("sgd") / 2:
         wrong.append("momentum and nag take more than half the steps sgd takes")
@@ -446,6 +458,9 @@ def test_measurements_on_paths_with_known_answers():
     assert crossings(np.array([1.0, -1.0, 1.0, -0.5]), 0.1) == 3
     # wiggles closer to the line than the tolerance are not crossings
     assert crossings(np.array([1.0, 0.05, -0.05, 1.0, -1.0]), 0.1) == 1
+    assert zigzags(np.array([1.0, -1.0, 1.0, -1.0]), 0.1) == 2
+    # a slow wave crosses as often but never turns straight back
+    assert zigzags(np.sin(np.arange(40) * 2 * np.pi / 9), 0.1) == 0
     bottom, is_min = basin_bottom(ORACLES["himmelblau"], (2.5, 1.5))
     np.testing.assert_allclose(bottom, (3.0, 2.0), atol=1e-7)
     assert is_min
