@@ -233,7 +233,7 @@ class Stage:
                     style = dict(
                         frameon=False, fontsize=size_pt, labelcolor=self.theme.text,
                         handlelength=1.3, columnspacing=1.0, handletextpad=0.4,
-                        borderaxespad=0.2, labelspacing=0.35 if sep == " " else 0.2,
+                        borderaxespad=0.2, labelspacing=0.35 if sep == " " else 0.25,
                     )  # fmt: skip
                     places = [("center right", 1)] if beside else []
                     places += [("lower center", n) for n in range(len(tracks), 0, -1)]
