@@ -78,4 +78,6 @@ def test_a_signal_leaves_the_old_file_or_a_whole_new_one(tmp_path, sig, delay):
         return
     assert proc.returncode == 128 + sig, err
     check_one_line(err)
-    assert out.read_bytes() == OLD
+    if out.read_bytes() != OLD:  # the signal came after the new file was moved in
+        with Image.open(out) as im:
+            im.seek(im.n_frames - 1)  # ... and it is whole

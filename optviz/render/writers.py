@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Iterator
 from pathlib import Path as FsPath
 
 import numpy as np
@@ -27,7 +28,29 @@ from optviz.render.html import HtmlWriter
 from optviz.render.writer import Writer
 
 
-class GifWriter(Writer):
+class _Streamed(Writer):
+    """A writer whose encoder pulls frames from an iterator: it runs in a thread fed by
+    `add` (see `_Feed`), so frames stream to the file without being held."""
+
+    def encode(self, frames: Iterator[np.ndarray]) -> Encoded:
+        """Write every frame of `frames` to `self.path`."""
+        raise NotImplementedError
+
+    def _open(self, samples, reserved) -> None:
+        self._frames = _Feed()
+        self._frames.start(self.encode)
+
+    def add(self, frame: np.ndarray) -> None:
+        self._frames.put(frame)
+
+    def finish(self) -> Encoded:
+        return self._frames.close()
+
+    def abort(self) -> None:
+        self._frames.cancel()
+
+
+class GifWriter(_Streamed):
     """A streamed GIF with one global palette (see `encode.GifStream`)."""
 
     fmt, palette = "gif", True
@@ -42,43 +65,24 @@ class GifWriter(Writer):
             )
 
     def _open(self, samples, reserved) -> None:
-        self._frames = _Feed()
-        palette = encode.Palette(list(samples), list(reserved))
-        self._frames.start(
-            lambda it: encode.write_gif(it, self.path, fps=self.fps, palette=palette)
-        )
+        self._palette = encode.Palette(list(samples), list(reserved))
+        super()._open(samples, reserved)
 
-    def add(self, frame: np.ndarray) -> None:
-        self._frames.put(frame)
-
-    def finish(self) -> Encoded:
-        return self._frames.close()
-
-    def abort(self) -> None:
-        self._frames.cancel()
+    def encode(self, frames: Iterator[np.ndarray]) -> Encoded:
+        return encode.write_gif(frames, self.path, fps=self.fps, palette=self._palette)
 
 
-class WebpWriter(Writer):
+class WebpWriter(_Streamed):
     """Lossless animated WebP (libwebp stores unchanged regions and repeats cheaply)."""
 
     fmt, alpha = "webp", True
 
-    def _open(self, samples, reserved) -> None:
-        self._frames = _Feed()
-        n, fps, alpha = self.n_frames, self.fps, self.transparent
-        self._frames.start(lambda it: encode.write_webp(it, self.path, fps=fps, n=n, alpha=alpha))
-
-    def add(self, frame: np.ndarray) -> None:
-        self._frames.put(frame)
-
-    def finish(self) -> Encoded:
-        return self._frames.close()
-
-    def abort(self) -> None:
-        self._frames.cancel()
+    def encode(self, frames: Iterator[np.ndarray]) -> Encoded:
+        n, alpha = self.n_frames, self.transparent
+        return encode.write_webp(frames, self.path, fps=self.fps, n=n, alpha=alpha)
 
 
-class Mp4Writer(Writer):
+class Mp4Writer(_Streamed):
     """H.264 through imageio's ffmpeg plugin (the optional `mp4` extra)."""
 
     fmt = "mp4"
@@ -88,18 +92,8 @@ class Mp4Writer(Writer):
         super().check(fps=fps, transparent=transparent)
         encode.require_mp4()
 
-    def _open(self, samples, reserved) -> None:
-        self._frames = _Feed()
-        self._frames.start(lambda it: encode.write_mp4(it, self.path, fps=self.fps))
-
-    def add(self, frame: np.ndarray) -> None:
-        self._frames.put(frame)
-
-    def finish(self) -> Encoded:
-        return self._frames.close()
-
-    def abort(self) -> None:
-        self._frames.cancel()
+    def encode(self, frames: Iterator[np.ndarray]) -> Encoded:
+        return encode.write_mp4(frames, self.path, fps=self.fps)
 
 
 class PngWriter(Writer):
