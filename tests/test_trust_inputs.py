@@ -119,6 +119,8 @@ def test_picture_sizes_are_checked_before_drawing(size):
         (lambda: optviz.trajectory("adam", "beale", steps=10**12), "the limit here is"),
         (lambda: optviz.trajectory("optax:lbfgs", "beale"), "needs more than the gradient"),
         (lambda: optviz.trajectory("adam", "beale", start=np.ones((3, 3))), "shape (1, 3, 3)"),
+        (lambda: optviz.race("adam", "bowl", steps=2).save("x.gif", fps=0.001), "from 0.01 to"),
+        (lambda: optviz.race("adam", "bowl", steps=2).save("x.webp", fps=5000), "from 0.01 to"),
     ],
 )
 def test_api_errors_name_the_problem(call, message):

@@ -128,14 +128,22 @@ def check_hold(hold: float) -> float:
     return value
 
 
+# A frame may last at most 100 s (with the held end, well within GIF's 16-bit delay
+# field of 655.35 s), and at least 1 ms (WebP counts whole milliseconds).
+FPS_RANGE = (0.01, 1000.0)
+
+
 def check_fps(fps: float) -> float:
-    """`fps` as a positive finite float, or an `OptvizError`."""
+    """`fps` as a float within FPS_RANGE, or an `OptvizError`."""
     try:
         value = float(fps)
     except (TypeError, ValueError):
         value = math.nan
+    lo, hi = FPS_RANGE
     if isinstance(fps, bool) or not (value > 0 and math.isfinite(value)):
         raise OptvizError(f"fps must be a positive number, got {fps!r}")
+    if not lo <= value <= hi:
+        raise OptvizError(f"fps must be from {lo:g} to {hi:g} frames a second, got {fps!r}")
     return value
 
 
