@@ -8,6 +8,7 @@ Every command reports bad input by raising `optviz.errors.OptvizError`;
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -72,7 +73,11 @@ def main(argv: list[str] | None = None) -> None:
         signum = getattr(err, "signum", signal.SIGINT)
         name = "terminated" if signum == signal.SIGTERM else "interrupted"
         typer.echo(f"optviz: {name}; unfinished files were removed", err=True)
-        sys.exit(128 + signum)
+        # Cleaned up already (on the way out of every block); leave now, without the
+        # interpreter's shutdown, which can crash while JAX's threads are mid-work.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(128 + signum)
     except OSError as err:  # the disk, permissions, ...: the environment, not the input
         where = f" {err.filename}" if err.filename else ""
         typer.echo(f"optviz: error: cannot write{where}: {err.strerror or err}", err=True)

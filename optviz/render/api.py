@@ -252,12 +252,12 @@ def render(
     reserved = [tuple(round(255 * v) for v in to_rgb(c)) for c in stage.reserved_colors]
     with encode.atomic_output(out) as tmp:
         samples = [stage.frame(int(s)) for s in (steps[0], steps[-1])] if writer.palette else []
-        writer.open(
-            tmp, fps=fps, n_frames=total + held, transparent=bool(transparent),
-            samples=samples, reserved=reserved,
-        )  # fmt: skip
-        del samples
         try:
+            writer.open(
+                tmp, fps=fps, n_frames=total + held, transparent=bool(transparent),
+                samples=samples, reserved=reserved,
+            )  # fmt: skip
+            del samples
             for k, s in enumerate(steps):
                 interrupt.check()
                 frame = stage.frame(int(s))

@@ -47,7 +47,8 @@ class _Streamed(Writer):
         return self._frames.close()
 
     def abort(self) -> None:
-        self._frames.cancel()
+        if hasattr(self, "_frames"):  # opened: stop its encoder thread
+            self._frames.cancel()
 
 
 class GifWriter(_Streamed):
