@@ -15,18 +15,14 @@ from optviz.errors import OptvizError, UnknownNameError
 
 def parse_names(text: str) -> list[str]:
     """'adam' | 'sgd,adam' | 'all' -> registered names (checked, close matches)."""
-    from optviz import optimizers
+    from optviz.engine import optimizer_names  # the API's own check: one rule for both
 
     if text.strip() == "all":
-        return optimizers.names()
+        return optimizer_names("all")
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise OptvizError("no optimizer given: name one, a comma list, or 'all'")
-    for name in names:
-        optimizers.spec(name)  # raises UnknownNameError with close matches
-    if len(set(names)) != len(names):
-        raise OptvizError(f"an optimizer is named twice in {text!r}")
-    return names
+    return optimizer_names(names)  # unknown names: close matches; a name twice: refused
 
 
 def parse_number(text: str, what: str) -> float:
