@@ -38,7 +38,7 @@ def test_a_signal_during_an_import_is_kept_for_the_next_check(tmp_path, monkeypa
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "optviz_signalled_module", raising=False)
     with interrupt.handled():
-        import optviz_signalled_module  # noqa: PLC0415
+        import optviz_signalled_module
 
         assert optviz_signalled_module.DONE
         assert interrupt.received() == signal.SIGINT
