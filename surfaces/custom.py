@@ -10,7 +10,7 @@ What a made surface carries:
   where to look);
 * start points: yours, or by default the point a fifth of the way in from the
   domain's top-left corner, ``(xmin + w/5, ymax - h/5)``, unless a found minimum is
-  within a tenth of the domain's diagonal of it: then the same point from the top
+  within a twentieth of the domain's diagonal of it: then the same point from the top
   right, bottom left or bottom right corner (and if the function is not finite
   there, the finite grid point nearest to it);
 * minima found numerically: the interior local minima of the function on a
@@ -33,7 +33,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from optviz.errors import OptvizError, UnknownNameError
@@ -156,7 +155,8 @@ def build(
     """Sample `fn` once on a grid: check it, pick the start, levels and (found) minima."""
     (x0, x1), (y0, y1) = box
     X, Y = np.meshgrid(np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID))
-    pts = np.stack([X.ravel(), Y.ravel()], axis=-1).astype(np.float32)
+    corners = _corners(box)  # the default start's candidates, sampled with the grid
+    pts = np.concatenate([np.stack([X.ravel(), Y.ravel()], axis=-1), corners]).astype(np.float32)
     try:
         Z = np.asarray(jax.jit(jax.vmap(fn))(pts), dtype=np.float64)
     except OptvizError:
@@ -170,14 +170,14 @@ def build(
         raise OptvizError(
             f"surface {label!r} must return one number per point, got shape {Z.shape[1:]}"
         )
-    Z = Z.reshape(X.shape)
+    Z, at_corners = Z[: -len(corners)].reshape(X.shape), Z[-len(corners) :]
     finite = np.isfinite(Z)
     if not finite.any():
         raise OptvizError(f"surface {label!r} is not finite anywhere on its domain")
     if minima is None:
         minima = _found_minima(fn, X, Y, Z, box)
     if starts is None:
-        starts = (_default_start(box, X, Y, Z, fn, minima),)
+        starts = (_default_start(box, corners, at_corners, X, Y, Z, minima),)
     return Surface(
         name=label,
         fn=fn,
@@ -192,23 +192,30 @@ def build(
     )
 
 
-def _default_start(box, X, Y, Z, fn, minima) -> tuple[float, float]:
-    """A fifth of the way in from a corner: top left, else top right, bottom left,
-    bottom right, whichever is first not next to a minimum (a tenth of the domain's
-    diagonal away); the finite grid point nearest to it if the function is not finite there."""
+def _corners(box) -> np.ndarray:
+    """The points a fifth of the way in from the corners: top left, top right, bottom
+    left, bottom right."""
     (x0, x1), (y0, y1) = box
     w, h = x1 - x0, y1 - y0
-    corners = [(x0 + w / 5, y1 - h / 5), (x1 - w / 5, y1 - h / 5),
-               (x0 + w / 5, y0 + h / 5), (x1 - w / 5, y0 + h / 5)]  # fmt: skip
-    near = 0.1 * math.hypot(w, h)
-    far = [c for c in corners if all(math.dist(c, m.xy) >= near for m in minima)]
-    xy = (far or corners)[0]
-    if np.isfinite(float(fn(jnp.asarray(xy, dtype=jnp.float32)))):
+    return np.array([(x0 + w / 5, y1 - h / 5), (x1 - w / 5, y1 - h / 5),
+                     (x0 + w / 5, y0 + h / 5), (x1 - w / 5, y0 + h / 5)])  # fmt: skip
+
+
+def _default_start(box, corners, at_corners, X, Y, Z, minima) -> tuple[float, float]:
+    """The first of `corners` not next to a minimum (a twentieth of the domain's diagonal
+    away), else the first; the finite grid point nearest to it if the function is not
+    finite there."""
+    (x0, x1), (y0, y1) = box
+    near = 0.05 * math.hypot(x1 - x0, y1 - y0)
+    far = [i for i, c in enumerate(corners) if all(math.dist(c, m.xy) >= near for m in minima)]
+    i = (far or [0])[0]
+    xy = (float(corners[i][0]), float(corners[i][1]))
+    if np.isfinite(at_corners[i]):
         return xy
     ok = np.isfinite(Z)
     d = np.where(ok, (X - xy[0]) ** 2 + (Y - xy[1]) ** 2, np.inf)
-    i = np.unravel_index(np.argmin(d), d.shape)
-    return float(X[i]), float(Y[i])
+    j = np.unravel_index(np.argmin(d), d.shape)
+    return float(X[j]), float(Y[j])
 
 
 def _levels(values: np.ndarray, minima) -> Levels:
@@ -244,16 +251,7 @@ def _found_minima(fn, X, Y, Z, box) -> tuple[Minimum, ...]:
     # candidates: the lowest grid minima (a wide net: a flat valley floor has several)
     picked = [k for k in order[:CANDIDATES] if values[k] <= values[order[0]] + 1e-2 * spread]
     grid_xy = np.stack([[X[rows[k] + 1, cols[k] + 1], Y[rows[k] + 1, cols[k] + 1]] for k in picked])
-    refined = np.asarray(_refine(fn)(jnp.asarray(grid_xy, dtype=jnp.float32)), dtype=np.float64)
-    inside = (
-        (refined[:, 0] >= x0)
-        & (refined[:, 0] <= x1)
-        & (refined[:, 1] >= y0)
-        & (refined[:, 1] <= y1)
-    )
-    ok = np.isfinite(refined).all(axis=1) & inside
-    xy = np.where(ok[:, None], refined, grid_xy)
-    vals = np.asarray(jax.vmap(fn)(jnp.asarray(xy, dtype=jnp.float32)), dtype=np.float64)
+    xy, vals = _refine(fn, grid_xy, box)
     keep: list[int] = []
     for i in np.argsort(vals, kind="stable"):
         if vals[i] > vals.min() + 1e-3 * spread or len(keep) == MAX_MINIMA:
@@ -266,20 +264,32 @@ def _found_minima(fn, X, Y, Z, box) -> tuple[Minimum, ...]:
     )
 
 
-@functools.lru_cache(maxsize=8)
-def _refine(fn: Callable) -> Callable:
-    """Damped Newton (Levenberg-Marquardt) steps from each point, jitted and vmapped."""
-    value, grad, hess = fn, jax.grad(fn), jax.hessian(fn)
+def _refine(fn: Callable, xy: np.ndarray, box) -> tuple[np.ndarray, np.ndarray]:
+    """30 damped Newton (Levenberg-Marquardt) steps from each point, on the host, with one
+    jitted function for the values, gradients and Hessians of all points (one compile,
+    smaller than a compiled loop). A step is taken only where it lowers the value and
+    stays finite and inside the domain; the damping shrinks after a step, grows after a
+    refusal. Returns the points and their values (float64 arrays)."""
 
-    def one(xy):
-        def step(_, carry):
-            xy, lam = carry
-            g, h = grad(xy), hess(xy)
-            new = xy - jnp.linalg.solve(h + lam * jnp.eye(2, dtype=xy.dtype), g)
-            better = jnp.isfinite(new).all() & (value(new) <= value(xy))
-            return jnp.where(better, new, xy), jnp.where(better, lam / 3, lam * 4)
+    def three(p):
+        return fn(p), jax.grad(fn)(p), jax.hessian(fn)(p)
 
-        scale = jnp.abs(hess(xy)).max() + 1e-12
-        return jax.lax.fori_loop(0, 30, step, (xy, 1e-3 * scale))[0]
-
-    return jax.jit(jax.vmap(one))
+    at = jax.jit(jax.vmap(three))
+    (x0, x1), (y0, y1) = box
+    lo, hi = np.array([x0, y0]), np.array([x1, y1])
+    value, grad, hess = (np.asarray(a, np.float64) for a in at(xy.astype(np.float32)))
+    lam = 1e-3 * np.nan_to_num(np.abs(hess).max(axis=(1, 2)), nan=1.0) + 1e-12
+    eye = np.eye(2)
+    for _ in range(30):
+        system = hess + lam[:, None, None] * eye
+        ok = np.isfinite(system).all(axis=(1, 2)) & np.isfinite(grad).all(axis=1)
+        system[~ok], grad[~ok] = eye, 0.0
+        step = np.linalg.solve(system, grad[..., None])[..., 0]
+        new = np.clip(xy - step, lo, hi)
+        v2, g2, h2 = (np.asarray(a, np.float64) for a in at(new.astype(np.float32)))
+        better = ok & np.isfinite(v2) & (v2 <= value)
+        xy = np.where(better[:, None], new, xy)
+        value, grad = np.where(better, v2, value), np.where(better[:, None], g2, grad)
+        hess = np.where(better[:, None, None], h2, hess)
+        lam = np.where(better, lam / 3, lam * 4)
+    return xy, value
