@@ -186,10 +186,8 @@ def optimizer_names(optimizers: str | Sequence[str]) -> list[str]:
     else:
         try:
             names = list(optimizers)
-        except TypeError:
-            raise OptvizError(
-                f"optimizers must be a name, a list of names or 'all', got {optimizers!r}"
-            ) from None
+        except TypeError:  # one object: `adopt` takes it, or says what an optimizer is
+            names = [optimizers]
     if not names:
         raise OptvizError("no optimizer given: name one, a list, or 'all'")
     names = _optimizers.adopt(names)  # objects: registered under their labels
