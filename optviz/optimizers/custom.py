@@ -70,6 +70,8 @@ def check_label(name: Any) -> str:
         raise OptvizError(f"an optimizer's name is 1-{MAX_LABEL} characters, got {name!r}")
     if not name.isprintable():
         raise OptvizError(f"an optimizer's name is one line of text, got {name!r}")
+    if name.startswith(("optax:", "torch:")):  # those name optax's and torch's own
+        raise OptvizError(f"an optimizer's name may not start with optax: or torch:, got {name!r}")
     return name.strip()
 
 
