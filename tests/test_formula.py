@@ -154,13 +154,13 @@ ALPHABET = st.sampled_from([*"xy0123456789.+-*/() ^,_'\"[]{}:;=<>!@#$%&|~`\\ \t\
     "for", "in", "if", "else", "exec", "os", "1e999", "9" * 50])  # fmt: skip
 
 
-@settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ALPHABET, max_size=40).map("".join))
 def test_random_formula_text_is_a_surface_or_a_one_line_error(text):
     assert _outcome(text) in ("ok", "error")
 
 
-@settings(max_examples=60, deadline=2000)
+@settings(max_examples=40, deadline=2000)
 @given(st.text(max_size=600))
 def test_random_unicode_text_is_a_surface_or_a_one_line_error(text):
     assert _outcome(text) in ("ok", "error")

@@ -22,23 +22,22 @@ STEPS = 100
 
 
 def test_torch_sgd_momentum_and_adam_follow_optax():
-    """torch.optim.SGD (plain, momentum 0.9, Nesterov) and Adam against optax's sgd and
+    """torch.optim.SGD (plain, momentum 0.9) and Adam against optax's sgd (plain, momentum) and
     adam at the same settings on Beale, from two starts. PyTorch's momentum buffer starts
     at the first gradient and optax's trace at zero, but both give v_t = sum mu^k g_{t-k},
     so the paths agree to float32 rounding."""
     line_up = [
         "sgd", "torch:SGD",
         "momentum", functools.partial(torch.optim.SGD, momentum=0.9),
-        "nag", functools.partial(torch.optim.SGD, momentum=0.9, nesterov=True),
         "adam", "torch:Adam",
     ]  # fmt: skip
     lr = {"sgd": 1e-3, "torch:SGD": 1e-3, "momentum": 5e-4, "torch.SGD": 5e-4,
-          "nag": 5e-4, "torch.SGD (2)": 5e-4, "adam": 0.02, "torch:Adam": 0.02}  # fmt: skip
+          "adam": 0.02, "torch:Adam": 0.02}  # fmt: skip
     result = optviz.trajectories(line_up, "beale", starts=START, steps=STEPS, lr=lr)
-    assert result.optimizers[1::2] == ("torch:SGD", "torch.SGD", "torch.SGD (2)", "torch:Adam")
+    assert result.optimizers[1::2] == ("torch:SGD", "torch.SGD", "torch:Adam")
     pos = result.positions
     assert np.isfinite(pos).all() and not np.allclose(pos[0, :, -1], pos[0, :, 0])
-    for i in range(0, 8, 2):
+    for i in range(0, 6, 2):
         np.testing.assert_allclose(pos[i + 1], pos[i], rtol=2e-5, atol=2e-5)
         np.testing.assert_allclose(result.losses[i + 1], result.losses[i], rtol=1e-4, atol=1e-5)
 
@@ -77,7 +76,7 @@ def test_bad_torch_input_is_one_line():
 def test_without_torch_the_error_names_the_extra_and_optviz_never_imports_it():
     code = (
         "import sys\n"
-        "import optviz, optviz.engine, optviz.racing, optviz.trainer, optviz.cli\n"
+        "import optviz, optviz.engine, optviz.racing, optviz.cli\n"
         "optviz.optimizers.adopt(['sgd', optviz.optimizers.kfac])\n"  # an object, not torch's
         "assert 'torch' not in sys.modules\n"
         "sys.modules['torch'] = None\n"  # `import torch` now fails

@@ -150,11 +150,8 @@ def _hyperparameters(maker: Callable, key: str) -> dict[str, inspect.Parameter]:
 
 def run(maker: Callable, rate: str, hps: Sequence[dict], surface, xy0: np.ndarray, steps: int):
     """Every (hyperparameters, start) path, stepped together: (H, S, T, 2), (H, S, T)."""
-    import jax
-
     torch = load_torch()
-    batched = jax.jit(jax.vmap(jax.value_and_grad(surface.fn)))
-    single = jax.jit(jax.value_and_grad(surface.fn))
+    batched, single = _value_and_grad(surface.fn)
     H, S = len(hps), len(xy0)
     params = [
         torch.tensor(np.asarray(xy, np.float32), requires_grad=True) for _ in hps for xy in xy0
@@ -191,6 +188,15 @@ def run(maker: Callable, rate: str, hps: Sequence[dict], surface, xy0: np.ndarra
     pos = np.moveaxis(pos.reshape(steps + 1, H, S, 2), 0, 2)
     loss = np.moveaxis(loss.reshape(steps + 1, H, S), 0, 2)
     return pos, loss
+
+
+@functools.lru_cache(maxsize=16)
+def _value_and_grad(fn: Callable) -> tuple[Callable, Callable]:
+    """The surface's value and gradient, jitted once per surface: over a stack of points
+    (every path's step) and at one point (a closure's call)."""
+    import jax
+
+    return jax.jit(jax.vmap(jax.value_and_grad(fn))), jax.jit(jax.value_and_grad(fn))
 
 
 def _needs_closure(opt) -> bool:
