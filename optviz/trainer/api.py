@@ -7,8 +7,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from optax import GradientTransformation
+
 from optviz.errors import OptvizError
-from optviz.optimizers import TRAIN_DEFAULT
+from optviz.optimizers import TRAIN_DEFAULT, Named, adopt
 from optviz.trainer.checks import (
     SEED_MAX,
     check_dataset,
@@ -147,6 +149,8 @@ def check_arguments(
     """
     if isinstance(optimizers, str):
         names = [n.strip() for n in optimizers.split(",")]
+    elif isinstance(optimizers, GradientTransformation | Named) or callable(optimizers):
+        names = [optimizers]
     elif isinstance(optimizers, Iterable) and not isinstance(optimizers, Mapping):
         names = list(optimizers)
     else:
@@ -154,6 +158,7 @@ def check_arguments(
     names = [n for n in names if not isinstance(n, str) or n]
     if not names:
         raise OptvizError("no optimizers given")
+    names = adopt(names)  # optimizer objects (optax transformations, factories): named
     for name in names:
         check_name(name)  # a name, known, and able to train
     if len(set(names)) != len(names):
