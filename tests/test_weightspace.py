@@ -242,6 +242,38 @@ def test_the_command_writes_both_files(land, small_digits, tmp_path, monkeypatch
         assert im.format == "PNG"
 
 
+def test_a_diverged_path_is_drawn_and_labelled(tmp_path):
+    """Numbers as `compute` leaves them when Adam's weights blow up after step 20."""
+    from optviz.weightspace.result import Landscape
+
+    rng = np.random.default_rng(0)
+    steps = np.array([0, 10, 20, 30])
+    good = np.cumsum(rng.normal(size=(4, 2)), axis=0)
+    bad = good.copy()
+    bad[3] = np.nan
+    axis = np.linspace(-4.0, 4.0, 5)
+    arrays = {
+        "names": np.asarray(["sgd", "adam"]), "dataset": np.asarray("digits"),
+        "plane": np.asarray("pca"), "points": np.asarray(["start", "sgd", "adam"]),
+        "alphas": axis, "betas": axis, "loss": 1.0 + rng.uniform(size=(5, 5)),
+        "start": np.zeros(2), "explained_variance": np.asarray([0.6, 0.3]),
+        "interp_t": np.linspace(0.0, 1.0, 3), "keep_every": np.asarray(10),
+        "recorded_bytes": np.asarray(0),
+    }  # fmt: skip
+    for i, xy in enumerate((good, bad)):
+        loss = np.where(np.isfinite(xy[:, 0]), 2.0 - 0.1 * np.arange(4), np.nan)
+        arrays.update({f"p{i}.steps": steps, f"p{i}.coords": xy - xy[0],
+                       f"p{i}.distance": np.abs(loss), f"p{i}.true_loss": loss,
+                       f"p{i}.plane_loss": loss, f"p{i}.interp": loss[:3]})  # fmt: skip
+    land = Landscape(arrays)
+    assert "Adam  diverged: weights not finite by step 30" in repr(land)
+    paths = land.drawn_paths()
+    assert paths[1].diverged_at == 30 and paths[0].diverged_at is None
+    info = land.save(tmp_path / "d.gif", frames=3, size=(480, 320))
+    with Image.open(info.path) as im:
+        assert im.n_frames == 3
+
+
 SHARDED = """
 import json, sys
 import numpy as np

@@ -85,16 +85,20 @@ def held_paths(
 ) -> list[Path]:
     """One `Path` per optimizer with a row per training step: each recorded snapshot
     (at steps[name]) holds until the next, so the counter and the loss panel count
-    real training steps."""
+    real training steps. A path whose weights stopped being finite is marked
+    diverged at the first step that shows it."""
     out = []
     for name in names:
         s = np.asarray(steps[name])
         rows = np.searchsorted(s, np.arange(int(s[-1]) + 1), side="right") - 1
+        xy = np.asarray(coords[name], dtype=np.float64)[rows]
+        bad = ~np.isfinite(xy).all(axis=1)
         out.append(
             Path(
-                xy=np.asarray(coords[name], dtype=np.float64)[rows],
+                xy=xy,
                 loss=np.asarray(true_loss[name], dtype=np.float64)[rows],
                 optimizer=name,
+                diverged_at=int(np.argmax(bad)) if bad.any() else None,
                 plane_loss=np.asarray(plane_loss[name], dtype=np.float64)[rows],
             )
         )

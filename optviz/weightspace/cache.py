@@ -1,8 +1,9 @@
 """A computed landscape kept as an .npz, keyed by a digest of everything that decides it.
 
 The key covers the request (optimizers, hyperparameters, data set, epochs, seed,
-plane, grid, span, ...), the training data's bytes, the network's shape and the
-versions of the libraries that compute the numbers; so the same request is drawn
+plane, grid, span, ...), the training data's bytes, the network's shape, the
+versions of the libraries that compute the numbers and the source of optviz's
+modules that do (the trainer and this package); so the same request is drawn
 again (another view, size or format) without training or evaluating anything. The
 folder is ``landscapes`` in the user's cache folder (``~/.cache/optviz/landscapes``
 on Linux), or under ``OPTVIZ_CACHE_DIR``; ``OPTVIZ_CACHE_DIR=off`` turns it off.
@@ -11,6 +12,7 @@ Files are written whole or not at all.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -23,6 +25,8 @@ from optviz.jaxcache import ENV, OFF
 
 FORMAT = 1  # bump when what is stored changes
 VERSIONED = ("numpy", "jax", "jaxlib", "optax")
+# the code whose changes change the numbers: the trainer and the weight-space package
+SOURCES = ("trainer", "weightspace", "optimizers")
 
 
 def default_folder() -> Path | None:
@@ -43,10 +47,22 @@ def digest(request: dict, arrays: list[np.ndarray]) -> str:
     versions = {name: metadata.version(name) for name in VERSIONED}
     head = {"format": FORMAT, "request": request, "versions": versions}
     h.update(json.dumps(head, sort_keys=True, default=str).encode())
+    h.update(_source_digest().encode())
     for a in arrays:
         a = np.ascontiguousarray(a)
         h.update(f"{a.dtype.str}{a.shape}".encode())
         h.update(a.tobytes())
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _source_digest() -> str:
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for name in SOURCES:
+        for file in sorted((root / name).glob("*.py")):
+            h.update(file.name.encode())
+            h.update(file.read_bytes())
     return h.hexdigest()
 
 

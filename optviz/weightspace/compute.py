@@ -45,10 +45,17 @@ def _data_and_config(request: Request):
 
 def _plane(request: Request, rec) -> Plane:
     def weights(which: str) -> np.ndarray:
-        return rec.start if which == START else rec.final(which)
+        w = rec.start if which == START else rec.final(which)
+        if not np.isfinite(w).all():
+            raise OptvizError(
+                f"{which} diverged: its final weights are not finite and cannot place the "
+                f"{request.plane} plane; choose another centre or points"
+            )
+        return w
 
-    if request.plane == "pca":
-        return pca_plane([rec.weights[n] for n in rec.names], weights(request.center))
+    if request.plane == "pca":  # the finite part of each path (a diverged one stops)
+        finite = [rec.weights[n][np.isfinite(rec.weights[n]).all(axis=1)] for n in rec.names]
+        return pca_plane(finite, weights(request.center))
     if request.plane == "random":
         params = rec.unravel(np.asarray(weights(request.center), dtype=np.float32))
         return random_plane(params, request.seed)
@@ -61,6 +68,7 @@ def _box(request: Request, coords: list[np.ndarray]) -> tuple:
         s = request.span
         return (-s, s), (-s, s)
     pts = np.concatenate(coords)
+    pts = pts[np.isfinite(pts).all(axis=1)]
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     centre, half = (lo + hi) / 2, float((hi - lo).max()) / 2
     half = max(half * (1 + 2 * MARGIN), 1e-6)

@@ -58,7 +58,7 @@ class Landscape:
 
     @property
     def mean_distance(self) -> dict[str, float]:
-        return {n: float(np.mean(d)) for n, d in self.distance.items()}
+        return {n: float(np.nanmean(d)) for n, d in self.distance.items()}
 
     @property
     def axis_labels(self) -> tuple[str, str]:
@@ -92,7 +92,8 @@ class Landscape:
         loss_panel, lang, hold, progress."""
         from optviz.render.netscape import render_netscape
 
-        options.setdefault("title", self.title())
+        if options.get("title") is None:
+            options["title"] = self.title()
         return render_netscape(self.surface(), self.drawn_paths(), self.axis_labels, out,
                                **options)  # fmt: skip
 
@@ -169,6 +170,11 @@ class Landscape:
         width = max(len(_optimizers.spec(n).display) for n in self.optimizers)
         for n in self.optimizers:
             d = _optimizers.spec(n).display
+            bad = ~np.isfinite(self.paths[n]).all(axis=1)
+            if bad.any():
+                step = int(self.steps[n][np.argmax(bad)])
+                lines.append(f"{d:<{width}}  diverged: weights not finite by step {step}")
+                continue
             lines.append(
                 f"{d:<{width}}  final training loss {self.true_loss[n][-1]:.4g} "
                 f"(plane {self.plane_loss[n][-1]:.4g}), mean distance from the plane "
