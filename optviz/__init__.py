@@ -31,6 +31,8 @@ _LAZY = {
     "TrainResult": "optviz.trainer",
     "surface": "optviz.surfaces",  # bring your own: a formula or a function as a Surface
     "optimizer": "optviz.optimizers",  # an optax / PyTorch optimizer object with a name
+    "landscape": "optviz.weightspace",
+    "Landscape": "optviz.weightspace",
 }
 _SUBMODULES = ("surfaces", "optimizers", "engine", "paths", "errors", "render", "trainer")
 
