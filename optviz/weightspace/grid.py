@@ -1,13 +1,19 @@
 """The training loss at many weight vectors at once: the grid over a plane, and paths.
 
 One jit-compiled program evaluates the mean softmax cross-entropy of the network
-(`optviz.trainer.model.forward`, no dropout) over the whole training set for a
-block of weight vectors: `vmap` over the vectors, `lax.scan` over chunks of
-DATA_CHUNK examples (the last padded, masked out). The block is spread over every
-JAX device with `jax.sharding`: a one-axis mesh over the weight vectors, the data
-replicated. Each device always gets POINTS_PER_DEVICE vectors per call (the last
-call padded), so every device runs the same program on any number of devices and
-the numbers do not depend on the device count.
+(the arithmetic of `optviz.trainer.model.forward`, no dropout) over the whole
+training set for a block of weight vectors: the block's forward pass written out
+with the points axis explicit (`blockforward`), `lax.scan` over chunks of
+DATA_CHUNK examples (the last padded, masked out). On a plane the first layer
+comes from three shared maps per chunk (the weights are affine in the plane's
+coordinates). Small chunks and blocks keep the working set in cache, which is
+what matters on CPU: the bench (bench/bench_landscape.py) measured it.
+
+The block is spread over every JAX device with `jax.sharding`: a one-axis mesh
+over the weight vectors, the data replicated. Each device always gets
+POINTS_PER_DEVICE vectors per call (the last call padded), so every device runs
+the same program on any number of devices and the numbers do not depend on the
+device count.
 """
 
 from __future__ import annotations
@@ -25,9 +31,10 @@ from jax.sharding import PartitionSpec as P
 
 from optviz import interrupt, limits
 from optviz.errors import OptvizError
-from optviz.trainer.model import ModelConfig, forward, init_params
+from optviz.trainer.model import ModelConfig, init_params
+from optviz.weightspace.blockforward import block_conv1, block_nll
 
-DATA_CHUNK = 128  # examples per step of the scan over the training set
+DATA_CHUNK = 32  # examples per scan step: a block's activations stay in cache
 POINTS_PER_DEVICE = 8  # weight vectors per device per call
 MAX_GRID = 401  # a side; far beyond what a picture shows (a 41 x 41 grid is the default)
 
@@ -57,30 +64,43 @@ def unraveler(cfg: ModelConfig) -> Callable[[jax.Array], dict]:
 
 
 @functools.lru_cache(maxsize=8)
-def _program(cfg: ModelConfig, devices: tuple) -> Callable:
-    """losses(weights (P, D), xs, ys, mask) -> (P,) summed losses: jitted, sharded over the
-    points axis of a mesh of `devices` (one compile per network shape and device set)."""
+def _program(cfg: ModelConfig, devices: tuple, plane: bool) -> Callable:
+    """The jitted, sharded block program (one compile per network shape, device set and kind).
+
+    plane=False: losses(weights (P, D), xs, ys, mask) -> (P,) summed losses.
+    plane=True: losses(weights, coefs (P, 3), basis (3, D), xs, ys, mask), where each
+    point's weights are ``coefs @ basis`` (basis = origin and the two axes, coefs =
+    (1, alpha, beta)): the first layer is then made from three shared maps per chunk.
+    """
     cfg = cfg.replace(dropout=0.0)
-    unravel = unraveler(cfg)
+    unravel = jax.vmap(unraveler(cfg))
     m = Mesh(np.asarray(devices), ("points",))
     spread, whole = NamedSharding(m, P("points")), NamedSharding(m, P())
 
-    def point_loss(w, xs, ys, mask):
-        params = unravel(w)
+    def losses(weights, coefs, basis, xs, ys, mask):
+        params = unravel(weights)
+        first = unravel(basis)["conv1"] if plane else None
 
         def body(total, batch):
             x, y, keep = batch
-            logits, _ = forward(params, x, cfg)
-            nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1)[:, 0]
-            return total + jnp.sum(nll * keep), None
+            if plane:
+                s1 = block_conv1(coefs, first["w"], first["b"], x)
+            else:
+                s1 = block_conv1(None, params["conv1"]["w"], params["conv1"]["b"], x)
+            return total + block_nll(params, s1, y, keep, cfg.activation), None
 
-        total, _ = lax.scan(body, jnp.float32(0.0), (xs, ys, mask))
-        return total
+        zero = jnp.zeros(weights.shape[0], jnp.float32)
+        return lax.scan(body, zero, (xs, ys, mask))[0]
 
-    def losses(weights, xs, ys, mask):
-        return jax.vmap(point_loss, in_axes=(0, None, None, None))(weights, xs, ys, mask)
-
-    return jax.jit(losses, in_shardings=(spread, whole, whole, whole), out_shardings=spread)
+    if plane:
+        shardings = (spread, spread, whole, whole, whole, whole)
+        return jax.jit(losses, in_shardings=shardings, out_shardings=spread)
+    program = jax.jit(
+        lambda w, xs, ys, mask: losses(w, None, None, xs, ys, mask),
+        in_shardings=(spread, whole, whole, whole),
+        out_shardings=spread,
+    )
+    return program
 
 
 class LossEvaluator:
@@ -92,7 +112,8 @@ class LossEvaluator:
     def __init__(self, cfg: ModelConfig, x: np.ndarray, y: np.ndarray):
         devices = tuple(jax.devices())
         self.n_devices = len(devices)
-        self.program = _program(cfg, devices)
+        self.program = _program(cfg, devices, False)
+        self.plane_program = _program(cfg, devices, True)
         n = len(x)
         k = -(-n // DATA_CHUNK)
         pad = k * DATA_CHUNK - n
@@ -109,25 +130,41 @@ class LossEvaluator:
 
     def at(self, weights: np.ndarray, progress=None) -> np.ndarray:
         """(P, D) weights -> (P,) mean training loss (float64 of float32 sums)."""
-        return self._run(len(weights), lambda lo, hi: weights[lo:hi], progress)
+
+        def sums(lo, hi):
+            return self.program(self._padded(weights[lo:hi]), *self.data)
+
+        return self._run(len(weights), sums, progress)
 
     def on_plane(self, coords: np.ndarray, origin, axes, progress=None) -> np.ndarray:
         """(P, 2) coordinates of a plane (origin (D,), axes (2, D)) -> (P,) mean loss; each
-        block's weights ``origin + coords @ axes`` made in float64, then rounded."""
+        block's weights ``origin + coords @ axes`` made in float64, then rounded (the first
+        layer from the plane's own maps: see `blockforward.block_conv1`)."""
         coords = np.asarray(coords, dtype=np.float64)
-        return self._run(len(coords), lambda lo, hi: origin + coords[lo:hi] @ axes, progress)
+        basis = np.vstack([origin, axes]).astype(np.float32)
+        ones = np.ones((len(coords), 1))
 
-    def _run(self, total: int, rows, progress) -> np.ndarray:
+        def sums(lo, hi):
+            weights = self._padded(origin + coords[lo:hi] @ axes)
+            coefs = self._padded(np.hstack([ones[lo:hi], coords[lo:hi]]))
+            return self.plane_program(weights, coefs, basis, *self.data)
+
+        return self._run(len(coords), sums, progress)
+
+    def _padded(self, rows: np.ndarray) -> np.ndarray:
+        """A block's rows in float32, padded with zero rows to the block size."""
+        out = np.zeros((self.block, rows.shape[1]), np.float32)
+        out[: len(rows)] = rows
+        return out
+
+    def _run(self, total: int, sums, progress) -> np.ndarray:
         out = np.empty(total, np.float64)
         for lo in range(0, total, self.block):
-            part = np.asarray(rows(lo, min(lo + self.block, total)), dtype=np.float32)
-            padded = np.zeros((self.block, part.shape[1]), np.float32)
-            padded[: len(part)] = part
-            sums = np.asarray(self.program(padded, *self.data), dtype=np.float64)
-            out[lo : lo + len(part)] = sums[: len(part)] / self.n
+            hi = min(lo + self.block, total)
+            out[lo:hi] = np.asarray(sums(lo, hi), dtype=np.float64)[: hi - lo] / self.n
             interrupt.check()
             if progress is not None:
-                progress(min(lo + self.block, total), total)
+                progress(hi, total)
         return out
 
 
