@@ -50,12 +50,12 @@ def conv_same(h: jax.Array, w: jax.Array, b: jax.Array) -> jax.Array:
     k, hh, ww = w.shape[1], h.shape[2], h.shape[3]
     p = k // 2
     padded = jnp.pad(h, ((0, 0), (0, 0), (p, k - 1 - p), (p, k - 1 - p), (0, 0)))
-    out = b[:, None, None, None, :]
-    for i in range(k):
-        for j in range(k):
-            tap = padded[:, :, i : i + hh, j : j + ww, :]
-            out = out + jnp.einsum("pnhwi,pio->pnhwo", tap, w[:, i, j])
-    return out
+    taps = [
+        jnp.einsum("pnhwi,pio->pnhwo", padded[:, :, i : i + hh, j : j + ww, :], w[:, i, j])
+        for i in range(k)
+        for j in range(k)
+    ]
+    return sum(taps[1:], taps[0]) + b[:, None, None, None, :]
 
 
 def block_nll(params: dict, s1: jax.Array, y: jax.Array, keep: jax.Array, act: str):
