@@ -64,12 +64,10 @@ FISHERS = ("true", "empirical")
 
 
 class KFACFactors(NamedTuple):
-    """Kronecker factors per layer: ``A[name]`` (inputs + 1 square), ``G[name]`` (outputs);
-    ``D[name]``: diagonal Fisher of a normalisation layer's parameters (shaped like them)."""
+    """Kronecker factors per layer: ``A[name]`` (inputs + 1 square), ``G[name]`` (outputs)."""
 
     A: dict
     G: dict
-    D: dict | None = None
 
 
 class KFACState(NamedTuple):
@@ -173,10 +171,12 @@ def scale_by_kfac(
 ) -> optax.GradientTransformationExtraArgs:
     """The K-FAC preconditioner: updates V -> ν (A + ·)^-1 V (G + ·)^-1, layer by layer.
 
-    ``update(updates, state, params, *, kfac_factors)`` takes this batch's
-    `KFACFactors` (from `kfac_gradients`). ``learning_rate`` only sets the KL
-    clip ν (the step it bounds is ``lr ν Δ``); scale by it afterwards.
-    Parameters are a dict of layers ``{"w": (..., outputs), "b": (outputs,)}``.
+    ``update(updates, state, params, *, kfac_factors, kfac_diagonal)`` takes this
+    batch's `KFACFactors` and diagonal Fisher (from `kfac_gradients`).
+    ``learning_rate`` only sets the KL clip ν (the step it bounds is ``lr ν Δ``);
+    scale by it afterwards. Parameters are a dict of layers: ``{"w": (...,
+    outputs), "b": (outputs,)}`` (Kronecker-factored) or normalisation
+    parameters (any other keys; diagonal, needing ``kfac_diagonal``).
     """
     inverse_every = _check(damping, ema, inverse_every, kl_clip)
 
@@ -196,6 +196,7 @@ def scale_by_kfac(
         params: dict | None = None,
         *,
         kfac_factors: KFACFactors | None = None,
+        kfac_diagonal: dict | None = None,
         **extra_args: Any,
     ) -> tuple[dict, KFACState]:
         del params, extra_args
@@ -209,7 +210,7 @@ def scale_by_kfac(
 
         a = jax.tree.map(average, state.A, kfac_factors.A)
         g = jax.tree.map(average, state.G, kfac_factors.G)
-        d = jax.tree.map(average, state.D or {}, kfac_factors.D or {})
+        d = jax.tree.map(average, state.D or {}, kfac_diagonal or {})
 
         def refresh(_):
             inv = {n: damped_inverses(a[n], g[n], damping, pi_adjust) for n in a}
@@ -257,8 +258,9 @@ def check_fisher(fisher: str) -> None:
 def kfac_gradients(cfg: ModelConfig, fisher: str = "true") -> Callable:
     """``(params, x, y, key, model_state=None) -> ((loss, accuracy), gradient, extra)``.
 
-    ``extra``: ``{"kfac_factors": ..., "model_state": ...}`` (batch norm's updated
-    running statistics; the trainer hands only the factors to the chain).
+    ``extra``: ``{"kfac_factors": ..., "kfac_diagonal": ..., "model_state": ...}``
+    (the normalisation layers' diagonal Fisher; batch norm's updated running
+    statistics, which the trainer keeps and does not hand to the chain).
     One forward pass (training mode) and two backward passes: the gradient of
     the mean cross-entropy, and per-example pre-activation gradients at sampled
     (``fisher="true"``) or true (``"empirical"``) labels for the G factors and
@@ -298,7 +300,8 @@ def kfac_gradients(cfg: ModelConfig, fisher: str = "true") -> Callable:
             g_rows = tap_grads[name].reshape(-1, tap_grads[name].shape[-1])
             a_hat[name], g_hat[name] = factors(rows, g_rows, n)
         d_hat = norm_fisher(cfg, inputs, tap_grads)
-        extra = {"kfac_factors": KFACFactors(a_hat, g_hat, d_hat), "model_state": new_state}
+        extra = {"kfac_factors": KFACFactors(a_hat, g_hat), "kfac_diagonal": d_hat}
+        extra["model_state"] = new_state
         return (loss, acc), grads, extra
 
     return gradients
