@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from optviz import limits
 from optviz.errors import OptvizError
 from optviz.optimizers import TRAIN_DEFAULT
 from optviz.trainer.checks import (
@@ -20,7 +21,6 @@ from optviz.trainer.checks import (
     whole,
 )
 from optviz.trainer.data import DATASETS, Dataset, load, parse_batch_size
-from optviz import limits
 from optviz.trainer.model import ACTIVATIONS, INITS, MAX_DEPTH, ModelConfig, config_for
 from optviz.trainer.norms import NORMS
 from optviz.trainer.optim import check_name, resolve_hparams
@@ -107,13 +107,13 @@ def train(
     if out is None:
         result = fit(data, names, cfg, batch_size=size, **settings)
         if run["sharpness"]:
-            _measure_sharpness(result, data, seed=run["seed"])
+            _measure_sharpness(result, data, seed=run["seed"], callback=callback)
         return result
     with run_folder(out) as folder:  # the run appears at `out` whole, or not at all
         with MetricsLog(folder / "metrics.jsonl") as log:
             result = fit(data, names, cfg, batch_size=size, log=log, **settings)
             if run["sharpness"]:
-                _measure_sharpness(result, data, seed=run["seed"], log=log)
+                _measure_sharpness(result, data, seed=run["seed"], log=log, callback=callback)
         for name in result.optimizers:
             path = folder / f"params_{_file_stem(name)}.npz"
             with _named(path):
@@ -129,9 +129,15 @@ def train(
 
 
 def _measure_sharpness(
-    result: TrainResult, data: Dataset, *, seed: int, log: MetricsLog | None = None
+    result: TrainResult,
+    data: Dataset,
+    *,
+    seed: int,
+    log: MetricsLog | None = None,
+    callback: Callable[[dict], None] | None = None,
 ) -> None:
-    """Each optimizer's sharpness into ``result.sharpness`` (and the log); not after Ctrl-C."""
+    """Each optimizer's sharpness into ``result.sharpness``, and as a "sharpness" record
+    to the log and the callback; not after Ctrl-C."""
     from optviz.trainer.sharpness import SUBSET, sharpness
 
     if result.interrupted:
@@ -147,8 +153,11 @@ def _measure_sharpness(
             result.interrupted = True
             return
         result.sharpness[name] = found.value
+        record = {"kind": "sharpness", "optimizer": name, **found.record()}
         if log is not None:
-            log.write({"kind": "sharpness", "optimizer": name, **found.record()})
+            log.write(record)
+        if callback is not None:
+            callback(record)
 
 
 def check_fits(cfg: ModelConfig, batch_size: int) -> None:
@@ -159,8 +168,7 @@ def check_fits(cfg: ModelConfig, batch_size: int) -> None:
     times over (forward, backward, K-FAC's second backward pass).
     """
     per_example = sum(
-        b.side[0] * b.side[1] * (cfg.kernel**2 * b.in_channels + 6 * b.channels)
-        for b in cfg.blocks
+        b.side[0] * b.side[1] * (cfg.kernel**2 * b.in_channels + 6 * b.channels) for b in cfg.blocks
     )
     need = 3 * 4 * batch_size * (per_example + 3 * cfg.hidden)
     if need > limits.budget():

@@ -279,9 +279,7 @@ def kfac_gradients(cfg: ModelConfig, fisher: str = "true") -> Callable:
             )
             return logits, (inputs, new_state)
 
-        logits, vjp_fn, (inputs, new_state) = jax.vjp(
-            f, params, tap_zeros(cfg, n), has_aux=True
-        )
+        logits, vjp_fn, (inputs, new_state) = jax.vjp(f, params, tap_zeros(cfg, n), has_aux=True)
         probs = jax.nn.softmax(logits)
         onehot = jax.nn.one_hot(y, logits.shape[-1])
         logp = jax.nn.log_softmax(logits)

@@ -59,9 +59,7 @@ def draw_layers(
     return out
 
 
-def _load_checked(
-    path: str | Path, image_shape: tuple[int, int]
-) -> tuple[dict, dict, ModelConfig]:
+def _load_checked(path: str | Path, image_shape: tuple[int, int]) -> tuple[dict, dict, ModelConfig]:
     """Weights, model state and config from a params_NAME.npz, checked against its model."""
     import jax
 

@@ -145,9 +145,12 @@ def feature_maps_png(
         ax.set_yticks([])
         if r:
             ax.set_frame_on(False)
+        row = maps[key][..., :n]
         for c in range(n):
             ax = axes[r, c + 1]
-            ax.imshow(maps[key][..., c], cmap="gray")
+            flat = np.ptp(row[..., c]) == 0  # e.g. a 1x1 map: shown on the row's scale
+            scale = {"vmin": row.min(), "vmax": row.max()} if flat else {}
+            ax.imshow(row[..., c], cmap="gray", **scale)
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
