@@ -153,7 +153,8 @@ def _measure_sharpness(
             result.interrupted = True
             return
         result.sharpness[name] = found.value
-        record = {"kind": "sharpness", "optimizer": name, **found.record()}
+        epoch = result.curves[name].epoch[-1]
+        record = {"kind": "sharpness", "optimizer": name, "epoch": epoch, **found.record()}
         if log is not None:
             log.write(record)
         if callback is not None:
