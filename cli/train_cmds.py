@@ -107,7 +107,10 @@ def _print_summary(result, out: Path) -> None:
         console.print("[yellow]interrupted: results are for the steps trained so far[/yellow]")
     if result.sharpness:
         values = ", ".join(f"{name} {value:.4g}" for name, value in result.sharpness.items())
-        console.print(f"sharpness (largest Hessian eigenvalue of the training loss): {values}")
+        console.print(
+            f"sharpness (largest Hessian eigenvalue of the training loss): {values}",
+            soft_wrap=True,
+        )
     console.print(f"wrote {out / 'metrics.jsonl'}, {out / 'curves.png'}, {out / 'curves.gif'}")
 
 
