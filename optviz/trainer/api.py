@@ -10,6 +10,7 @@ from typing import Any
 from optviz import limits
 from optviz.errors import OptvizError
 from optviz.optimizers import TRAIN_DEFAULT
+from optviz.trainer.blocks import MAX_DEPTH
 from optviz.trainer.checks import (
     SEED_MAX,
     check_dataset,
@@ -21,7 +22,7 @@ from optviz.trainer.checks import (
     whole,
 )
 from optviz.trainer.data import DATASETS, Dataset, load, parse_batch_size
-from optviz.trainer.model import ACTIVATIONS, INITS, MAX_DEPTH, ModelConfig, config_for
+from optviz.trainer.model import ACTIVATIONS, INITS, ModelConfig, config_for
 from optviz.trainer.norms import NORMS
 from optviz.trainer.optim import check_name, resolve_hparams
 from optviz.trainer.result import MetricsLog, TrainResult, save_params
