@@ -198,9 +198,9 @@ def test_bad_knobs_are_one_line_errors(args, message, capsys, tmp_path, monkeypa
 
 
 def test_a_depth_beyond_the_memory_is_refused_before_training(small_digits, monkeypatch):
-    monkeypatch.setattr("optviz.limits.budget", lambda: 2**20)
+    monkeypatch.setattr("optviz.limits.budget", lambda: 2**19)  # 0.5 MiB
     seen = []
-    with pytest.raises(OptvizError, match="depth 6 on 8x8 images with batch 16 needs about"):
+    with pytest.raises(OptvizError, match="depth 6 on 8x8 images with batch 16 needs at least"):
         train(["sgd"], dataset=small_digits, depth=6, batch_size=16, callback=seen.append)
     assert seen == []
 

@@ -165,18 +165,17 @@ def _measure_sharpness(
 def check_fits(cfg: ModelConfig, batch_size: int) -> None:
     """One training step of ``cfg`` on ``batch_size`` images fits in the memory budget.
 
-    Estimate: per example, every block's im2col patches and about six maps of
-    its output (conv, norm, sum, activation and their gradients), float32, three
-    times over (forward, backward, K-FAC's second backward pass).
+    A lower bound, so only a step that cannot fit is refused: what the backward
+    pass must keep, every block's im2col patches and its output, float32.
     """
     per_example = sum(
-        b.side[0] * b.side[1] * (cfg.kernel**2 * b.in_channels + 6 * b.channels) for b in cfg.blocks
+        b.side[0] * b.side[1] * (cfg.kernel**2 * b.in_channels + b.channels) for b in cfg.blocks
     )
-    need = 3 * 4 * batch_size * (per_example + 3 * cfg.hidden)
+    need = 4 * batch_size * (per_example + cfg.hidden)
     if need > limits.budget():
         h, w = cfg.image_shape
         raise OptvizError(
-            f"depth {cfg.depth} on {h}x{w} images with batch {batch_size} needs about "
+            f"depth {cfg.depth} on {h}x{w} images with batch {batch_size} needs at least "
             f"{need / 2**30:.1f} GiB for a training step; the limit here is "
             f"{limits.budget() / 2**30:.1f} GiB (half of the memory available): "
             "use a smaller depth or batch size"
