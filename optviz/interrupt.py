@@ -4,7 +4,8 @@ Python raises KeyboardInterrupt wherever the program happens to be, and some pla
 swallow it (JAX's garbage-collection callback prints "Exception ignored" and carries
 on). So the handler both raises `Interrupted` and records the signal, and the places
 that must not go on after one (`check()`: before a finished file is moved into
-place, between frames, between training chunks) raise it again. Pure Python.
+place, between frames, between training chunks) raise it again. A signal that
+lands while a module is being imported is only recorded. Pure Python.
 """
 
 from __future__ import annotations
@@ -25,10 +26,23 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
+def _importing(frame) -> bool:
+    """Whether `frame` runs inside an import (importlib's own frames are on the stack)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _handler(signum, frame) -> None:
     global _received
     _received = signum
-    raise Interrupted(signum)
+    # Never raise inside an import: a module would be left half-made, and an import
+    # started from compiled code prints the traceback itself. The next `check()`
+    # (between frames, before a file is moved in, on the way out) stops the run.
+    if not _importing(frame):
+        raise Interrupted(signum)
 
 
 def received() -> int | None:

@@ -7,9 +7,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from optax import GradientTransformation
+
 from optviz import limits
 from optviz.errors import OptvizError
-from optviz.optimizers import TRAIN_DEFAULT
+from optviz.optimizers import TRAIN_DEFAULT, Named, adopt
 from optviz.trainer.blocks import MAX_DEPTH
 from optviz.trainer.checks import (
     SEED_MAX,
@@ -226,6 +228,8 @@ def check_arguments(
     """
     if isinstance(optimizers, str):
         names = [n.strip() for n in optimizers.split(",")]
+    elif isinstance(optimizers, GradientTransformation | Named) or callable(optimizers):
+        names = [optimizers]
     elif isinstance(optimizers, Iterable) and not isinstance(optimizers, Mapping):
         names = list(optimizers)
     else:
@@ -233,6 +237,7 @@ def check_arguments(
     names = [n for n in names if not isinstance(n, str) or n]
     if not names:
         raise OptvizError("no optimizers given")
+    names = adopt(names)  # optimizer objects (optax transformations, factories): named
     for name in names:
         check_name(name)  # a name, known, and able to train
     if len(set(names)) != len(names):
