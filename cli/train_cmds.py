@@ -105,6 +105,12 @@ def _print_summary(result, out: Path) -> None:
     console.print(table)
     if result.interrupted:
         console.print("[yellow]interrupted: results are for the steps trained so far[/yellow]")
+    if result.sharpness:
+        values = ", ".join(f"{name} {value:.4g}" for name, value in result.sharpness.items())
+        console.print(
+            f"sharpness (largest Hessian eigenvalue of the training loss): {values}",
+            soft_wrap=True,
+        )
     console.print(f"wrote {out / 'metrics.jsonl'}, {out / 'curves.png'}, {out / 'curves.gif'}")
 
 
@@ -152,6 +158,19 @@ def train(
     activation: Annotated[str, typer.Option(help="relu, sigmoid or tanh.")] = "relu",
     init: Annotated[str, typer.Option(help="Weight init: he, glorot, lecun or normal.")] = "he",
     clip: Annotated[float | None, typer.Option(help="Clip gradients to this global norm.")] = None,
+    depth: Annotated[
+        int, typer.Option(help="Conv blocks (2 = the lecture's network; pools spread over them).")
+    ] = 2,
+    norm: Annotated[
+        str, typer.Option(help="Normalisation after each convolution: none, batch, layer, weight.")
+    ] = "none",
+    skip: Annotated[
+        bool, typer.Option(help="Residual connections around each conv block (1x1 projections).")
+    ] = False,
+    sharpness: Annotated[
+        bool,
+        typer.Option(help="Measure the largest Hessian eigenvalue of the loss after training."),
+    ] = True,
     seed: Annotated[
         int, typer.Option(help="Seed for weights, batch order, dropout, augmentation.")
     ] = 0,
@@ -175,6 +194,10 @@ def train(
         activation=activation,
         init=init,
         clip=clip,
+        depth=depth,
+        norm=norm,
+        skip=skip,
+        sharpness=sharpness,
         seed=seed,
         out=out,
     )

@@ -53,21 +53,27 @@ class LiveFigure:
         self.stage: Stage | None = None
         self._layout: tuple | None = None
         self.layouts = 0  # how often the figure was laid out (each costs a full draw)
-        self.show([], 0, start=surface.start)
+        # laid out by the first `show` (a figure drawn now would be laid out again for it)
+
+    def _drawn(self) -> Stage:
+        """The stage now drawn; the bare surface, if nothing was shown yet."""
+        if self.stage is None:
+            self.show([], 0, start=self.surface.start)
+        return self.stage
 
     @property
     def ax(self):
         """The contour axes."""
-        return self.stage.scenes[0].ax
+        return self._drawn().scenes[0].ax
 
     @property
     def loss_ax(self):
         """The loss panel's axes (None without one)."""
-        return self.stage.scenes[-1].ax if self.loss_panel else None
+        return self._drawn().scenes[-1].ax if self.loss_panel else None
 
     def artists(self, optimizer: str):
         """(line, head) of `optimizer`'s path on the contour axes."""
-        scene = self.stage.scenes[0]
+        scene = self._drawn().scenes[0]
         i = [p.optimizer for p in self.paths].index(optimizer)
         return scene.lines[i], scene.heads[i]
 
@@ -112,7 +118,7 @@ class LiveFigure:
 
     @property
     def step(self) -> int:
-        return self.stage.step
+        return self._drawn().step
 
     def png(self) -> bytes:
         """The current picture as PNG bytes (fast, lightly compressed)."""
