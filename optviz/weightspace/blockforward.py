@@ -1,7 +1,9 @@
 """The network's forward pass for a block of P weight vectors at once, written out.
 
-The same arithmetic as `optviz.trainer.model.forward` (no dropout), but with the
-points axis explicit instead of `vmap`ped, so each layer is laid out for XLA:CPU:
+The same arithmetic as `optviz.trainer.model.forward` (no dropout) for the
+lecture's network (`supports`: two conv blocks, each pooled, no normalisation or
+skips), but with the points axis explicit instead of `vmap`ped, so each layer is
+laid out for XLA:CPU:
 
 * the first convolution's input is shared by every point: either one product of
   the shared im2col patches with all P kernels, or, on a plane, three maps (the
@@ -18,7 +20,18 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from optviz.trainer.model import activate, patches
+from optviz.trainer.model import LAYERS, ModelConfig, activate, patches
+
+
+def supports(cfg: ModelConfig) -> bool:
+    """Whether ``cfg`` is the network written out here: conv-pool-conv-pool, dense, dense,
+    no normalisation, no skips (the trainer's default; its other knobs use `model.forward`)."""
+    plain = cfg.depth == 2 and cfg.norm == "none" and not cfg.skip
+    return (
+        plain
+        and all(block.pool for block in cfg.blocks)
+        and set(LAYERS) == {*cfg.conv_layers, "dense1", "dense2"}
+    )
 
 
 def pool(h: jax.Array, size: int = 2) -> jax.Array:

@@ -31,8 +31,8 @@ from jax.sharding import PartitionSpec as P
 
 from optviz import interrupt, limits
 from optviz.errors import OptvizError
-from optviz.trainer.model import ModelConfig, init_params
-from optviz.weightspace.blockforward import block_conv1, block_nll
+from optviz.trainer.model import ModelConfig, forward, init_params
+from optviz.weightspace.blockforward import block_conv1, block_nll, supports
 
 DATA_CHUNK = 32  # examples per scan step: a block's activations stay in cache
 POINTS_PER_DEVICE = 8  # weight vectors per device per call
@@ -71,11 +71,19 @@ def _program(cfg: ModelConfig, devices: tuple, plane: bool) -> Callable:
     plane=True: losses(weights, coefs (P, 3), basis (3, D), xs, ys, mask), where each
     point's weights are ``coefs @ basis`` (basis = origin and the two axes, coefs =
     (1, alpha, beta)): the first layer is then made from three shared maps per chunk.
+    The written-out forward pass is for the lecture's network (`blockforward.supports`);
+    any other (deeper, normalised, with skips) runs `model.forward` vmapped.
     """
     cfg = cfg.replace(dropout=0.0)
     unravel = jax.vmap(unraveler(cfg))
     m = Mesh(np.asarray(devices), ("points",))
     spread, whole = NamedSharding(m, P("points")), NamedSharding(m, P())
+    written_out = supports(cfg)
+
+    def generic_nll(params, x, y, keep):
+        logits, _ = forward(params, x, cfg)
+        nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1)[:, 0]
+        return jnp.sum(jnp.where(keep > 0, nll, 0.0))
 
     def losses(weights, coefs, basis, xs, ys, mask):
         params = unravel(weights)
@@ -83,6 +91,10 @@ def _program(cfg: ModelConfig, devices: tuple, plane: bool) -> Callable:
 
         def body(total, batch):
             x, y, keep = batch
+            if not written_out:  # any other network: `model.forward` vmapped over the points
+                return total + jax.vmap(generic_nll, (0, None, None, None))(
+                    params, x, y, keep
+                ), None
             if plane:
                 s1 = block_conv1(coefs, first["w"], first["b"], x)
             else:
