@@ -165,6 +165,37 @@ def test_grid_at_the_origin_is_the_trainers_loss(small_digits):
     assert np.isfinite(grid).all() and len(np.unique(grid)) == 9
 
 
+@pytest.mark.parametrize("written_out", [True, False], ids=["written-out", "vmapped-forward"])
+def test_off_the_origin_both_evaluators_give_the_trainers_loss(
+    small_digits, monkeypatch, written_out
+):
+    """The lecture's network runs a written-out block forward pass (`blockforward`);
+    other networks run the trainer's own forward vmapped. Each, away from the origin,
+    equals the trainer's evaluation of the weights at that point of the plane."""
+    from jax.flatten_util import ravel_pytree
+
+    from optviz.trainer.loop import _batched, _evaluate
+    from optviz.trainer.model import init_params
+    from optviz.weightspace import grid as grid_mod
+
+    if not written_out:
+        monkeypatch.setattr(grid_mod, "supports", lambda cfg: False)
+    grid_mod._program.cache_clear()
+    cfg = _cfg(small_digits)
+    data = small_digits.take(100, 10)
+    params = init_params(jax.random.PRNGKey(5), cfg)
+    flat, unravel = ravel_pytree(params)
+    flat = np.asarray(flat, np.float64)
+    axes = np.random.default_rng(1).normal(size=(2, flat.size)) * 0.05
+    ev = LossEvaluator(cfg, data.x_train, data.y_train)
+    got = loss_grid(ev, Plane("random", flat, axes), np.array([-1.0, 2.0]), np.array([0.5]))
+    grid_mod._program.cache_clear()
+    for i, alpha in enumerate([-1.0, 2.0]):
+        there = unravel(jax.numpy.asarray(flat + alpha * axes[0] + 0.5 * axes[1], np.float32))
+        expected, _ = _evaluate(cfg, there, _batched(data.x_train, data.y_train))
+        assert got[0, i] == pytest.approx(expected, rel=1e-5)
+
+
 def test_a_second_call_is_read_from_the_cache(land, small_digits, monkeypatch):
     out, folder, _, _ = land
     assert len(list(folder.glob("*.npz"))) == 1
