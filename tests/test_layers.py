@@ -1,8 +1,8 @@
 """The code's layers, read from its imports: every import (module-level or inside a
 function) points down the stack, so no cycle can come back.
 
-    errors  <  i18n, paths  <  surfaces  <  optimizers  <  engine  <  render
-    <  racing, trainer  <  explorer, gallery  <  cli
+    errors  <  i18n, paths  <  surfaces  <  optimizers  <  engine  <  maps  <  render
+    <  racing, trainer, atlases  <  explorer, gallery  <  cli
 
 A module may import its own component and any lower layer; nothing inside the package
 imports the lazy facade (`import optviz`), which only the command line may use.
@@ -24,8 +24,9 @@ LAYERS = [
     {"surfaces"},
     {"optimizers"},
     {"engine"},
+    {"maps"},
     {"render"},
-    {"racing", "trainer"},
+    {"racing", "trainer", "atlases"},
     {"explorer", "gallery"},
     {"cli"},
 ]
