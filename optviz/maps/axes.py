@@ -80,7 +80,11 @@ def classify(
     otherwise it left the domain if it ever did, else it did not converge; a run that
     went non-finite diverged, whatever came before.
     """
-    d2 = ((final_xy[..., None, :] - minima) ** 2).sum(-1) if len(minima) else None
+    d2 = None
+    if len(minima):
+        with np.errstate(over="ignore", invalid="ignore"):  # far-away and NaN end points
+            diff = final_xy[..., None, :].astype(np.float64) - minima
+            d2 = (diff**2).sum(-1)
     outcome = np.full(final_xy.shape[:-1], NOT_CONVERGED, np.int8)
     step = np.full(final_xy.shape[:-1], steps, np.int32)
     if d2 is not None:

@@ -77,7 +77,8 @@ def trainability_map(
     X, Y = mesh(x, y)
     lrs = np.stack([X.ravel(), Y.ravel()], -1).astype(np.float32)
     fn = _compiled(width, seed, steps)
-    out = shard.run(fn, {"lr": lrs}, per_device=_per_device(width), progress=progress)
+    per = _per_device(width)
+    out = shard.run(fn, {"lr": lrs}, per_device=per, fixed=True, progress=progress)
     return {k: v.reshape(y.n, x.n) for k, v in out.items()}
 
 

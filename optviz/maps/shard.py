@@ -37,11 +37,15 @@ def sharding() -> NamedSharding:
     return NamedSharding(Mesh(np.asarray(jax.devices()), (AXIS,)), PartitionSpec(AXIS))
 
 
-def chunk_size(n: int, per_device: int = CHUNK_PER_DEVICE) -> int:
-    """Pixels per call: at most `per_device` per device, a multiple of the device count."""
+def chunk_size(n: int, per_device: int = CHUNK_PER_DEVICE, fixed: bool = False) -> int:
+    """Pixels per call, a multiple of the device count: `per_device` on each device if
+    `fixed`, else the power of two that holds n / devices, at most `per_device` (so maps
+    of similar size share one compiled program)."""
     ndev = jax.device_count()
-    per = min(per_device, math.ceil(n / ndev))
-    return max(per, 1) * ndev
+    if fixed:
+        return per_device * ndev
+    need = math.ceil(n / ndev)
+    return min(per_device, 1 << max(need - 1, 0).bit_length()) * ndev
 
 
 def _place(a: np.ndarray, where: NamedSharding) -> jax.Array:
@@ -61,12 +65,18 @@ def run(
     inputs: Mapping[str, np.ndarray],
     *,
     per_device: int = CHUNK_PER_DEVICE,
+    fixed: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, np.ndarray]:
     """`fn` over all pixels: inputs and outputs are dicts of arrays whose first axis is
-    the pixel. Returns numpy arrays holding every pixel, in order."""
+    the pixel. Returns numpy arrays holding every pixel, in order.
+
+    fixed: every device gets exactly `per_device` pixels a call, however many devices
+    and pixels there are. A pixel whose arithmetic depends on the batch's shape (a
+    matrix product across pixels may be blocked differently) then comes out bit for
+    bit the same on any number of devices."""
     n = len(next(iter(inputs.values())))
-    size = chunk_size(n, per_device)
+    size = chunk_size(n, per_device, fixed)
     where = sharding()
     parts: dict[str, list[np.ndarray]] = {}
     for lo in range(0, n, size):
