@@ -26,17 +26,21 @@ def gallery_command(
     Also rewrites the folder's record.toml: the library versions that made each
     file and digests of its spec and paths, which the tests check the files against.
     """
-    from optviz import gallery
+    from optviz import atlasgallery, gallery
 
     entries = gallery.load(spec)
-    names = [e.name for e in entries]
+    maps = atlasgallery.load_atlases(spec)
+    names = [e.name for e in entries] + [m.name for m in maps]
     if only is not None:
         entries = [e for e in entries if e.name == only]
-        if not entries:
+        maps = [m for m in maps if m.name == only]
+        if not entries and not maps:
             raise UnknownNameError("animation", only, names)
     if commands:
         for entry in entries:
             typer.echo(gallery.command_for(entry))
+        for m in maps:
+            typer.echo(atlasgallery.command_for(m))
         return
     if not out.is_dir():
         raise OptvizError(f"--out {out} is not a folder")
@@ -47,6 +51,7 @@ def gallery_command(
     for entry in entries:
         race = races[entry.name]
         gallery.check_view(entry, race)
+    atlases = {m.name: atlasgallery.atlas_for(m) for m in maps}
     for entry in entries:
         race = races[entry.name]
         info = gallery.render_entry(entry, out, race=race)
@@ -55,10 +60,16 @@ def gallery_command(
         records[entry.name] = gallery.record_of(entry, race)
         kept = {name: records[name] for name in names if name in records}  # spec order
         write_text(record, gallery.records_text(kept))
+    for m in maps:
+        info = atlasgallery.render_atlas(m, out, atlas=atlases[m.name])
+        typer.echo(f"wrote {info.path}: {info.bytes / 1024:.0f} KiB")
+        records[m.name] = atlasgallery.record_of(m, atlases[m.name])
+        kept = {name: records[name] for name in names if name in records}
+        write_text(record, gallery.records_text(kept))
     typer.echo(f"wrote {record}")
     if only is None:
         readme = out / "README.md"
-        write_text(readme, gallery.readme_text(entries))
+        write_text(readme, gallery.readme_text(entries, atlasgallery.readme_sections(maps)))
         typer.echo(f"wrote {readme}")
 
 

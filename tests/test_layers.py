@@ -27,7 +27,7 @@ LAYERS = [
     {"maps"},
     {"render"},
     {"racing", "trainer", "atlases"},
-    {"explorer", "gallery"},
+    {"explorer", "gallery", "atlasgallery"},
     {"cli"},
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
