@@ -111,7 +111,7 @@ def _compiled(
     they come per pixel). A new learning rate or grid reuses it."""
     template = {**dict(static), **dict.fromkeys(numeric, 1.0)}
     make, _, elementwise = engine.stepper(name, surface, [template])
-    minima = jnp.asarray([m.xy for m in surface.minima], jnp.float32).reshape(-1, 2)
+    minima_xy = [(float(m.xy[0]), float(m.xy[1])) for m in surface.minima]
     (x0, x1), (y0, y1) = surface.domain
     value_and_grad = jax.value_and_grad(surface.fn)
 
@@ -150,31 +150,34 @@ def _compiled(
             step_all = jax.vmap(step_one, (0, axes))
 
         def record(marks, xy, loss, i):
+            # Per coordinate and per minimum, with no reductions over the short axes
+            # (2 coordinates, a few minima): XLA's CPU code vectorises those poorly.
             first_hit, left, diverged = marks
-            bad = ~(jnp.isfinite(loss) & jnp.isfinite(xy).all(-1))
-            diverged = jnp.where(bad & (diverged == NEVER), i, diverged)
-            d2 = ((xy[:, None, :] - minima[None]) ** 2).sum(-1)
-            first_hit = jnp.where((d2 <= tol * tol) & (first_hit == NEVER), i, first_hit)
             x, y = xy[:, 0], xy[:, 1]
+            bad = ~(jnp.isfinite(loss) & jnp.isfinite(x) & jnp.isfinite(y))
+            diverged = jnp.where(bad & (diverged == NEVER), i, diverged)
+            hits = []
+            for k, (mx, my) in enumerate(minima_xy):
+                near = (x - mx) ** 2 + (y - my) ** 2 <= tol * tol
+                hits.append(jnp.where(near & (first_hit[k] == NEVER), i, first_hit[k]))
             out = (x < x0) | (x > x1) | (y < y0) | (y > y1)
             left = jnp.where(out & (left == NEVER), i, left)
-            return first_hit, left, diverged
+            return tuple(hits), left, diverged
 
         n = xy0.shape[0]
         never = jnp.full((n,), NEVER, jnp.int32)
         path = init_all(xy0, dyn)
-        marks = record(
-            (jnp.full((n, len(minima)), NEVER, jnp.int32), never, never), path[0], path[1], 0
-        )
+        marks = record(((never,) * len(minima_xy), never, never), path[0], path[1], 0)
 
         def body(carry, i):
             path, marks = carry
             path = step_all(path, dyn)
             return (path, record(marks, path[0], path[1], i)), None
 
-        (path, (first_hit, left, diverged)), _ = jax.lax.scan(
+        (path, (hits, left, diverged)), _ = jax.lax.scan(
             body, (path, marks), jnp.arange(1, steps + 1, dtype=jnp.int32)
         )
+        first_hit = jnp.stack(hits, -1) if hits else jnp.zeros((n, 0), jnp.int32)
         return {
             "xy": path[0],
             "loss": path[1],
