@@ -267,10 +267,10 @@ SCRIPT = textwrap.dedent(
 
 
 def small_atlases() -> dict[str, np.ndarray]:
-    """Every kind of map, small: elementwise (SGD) and vmapped (K-FAC) basins, a
-    hyperparameter map (per-pixel settings) and a trainability map; 9 x 9 pixels do not
-    divide among 4 devices, so the padding is exercised too."""
-    a = optviz.atlas(["sgd", "kfac"], "himmelblau", grid=9, steps=30, lr={"sgd": 0.05})
+    """Every kind of map, small: basins, a hyperparameter map (per-pixel settings, the
+    vmapped path) and a trainability map; 9 x 9 pixels do not divide among 4 devices,
+    so the padding is exercised too."""
+    a = optviz.atlas("sgd", "himmelblau", grid=9, steps=30, lr=0.05)
     h = optviz.atlas("momentum", "bowl", grid=5, steps=30,
                      map={"lr": (0.01, 0.3), "momentum": (0.0, 0.9)})  # fmt: skip
     t = optviz.atlas(trainability=True, grid=5, steps=30)
