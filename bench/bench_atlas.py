@@ -38,12 +38,15 @@ from optviz.maps import basins, fractal
 from optviz.maps.axes import Axis
 
 
-def timed(fn, repeats: int) -> float:
+def timed(fn, repeats: int, keep: list | None = None) -> float:
+    """Median seconds of `repeats` calls; `keep` receives the last call's result."""
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        fn()
+        result = fn()
         times.append(time.perf_counter() - t0)
+    if keep is not None:
+        keep.append(result)
     return statistics.median(times)
 
 
@@ -131,9 +134,10 @@ def bench_fractal(side: int, steps: int, repeats: int) -> tuple[float, float, fl
     fractal.trainability_map(small, small, steps)  # compile (same chunk shape)
     theirs = paper_approach(side, steps, lo, hi)
     paper_approach(side, 2, lo, hi)()  # compile its step at the full grid's shape
-    t_ours, t_theirs = timed(ours, repeats), timed(theirs, repeats)
+    mine, paper = [], []
+    t_ours, t_theirs = timed(ours, repeats, mine), timed(theirs, repeats, paper)
     # agreement: the sign of the readout (converged or not) per pixel
-    agree = float(np.mean(np.sign(ours()["measure"].ravel()) == np.sign(np.asarray(theirs()))))
+    agree = float(np.mean(np.sign(mine[0]["measure"].ravel()) == np.sign(np.asarray(paper[0]))))
     return t_ours, t_theirs, agree
 
 
