@@ -6,6 +6,7 @@ them on the one typer `app`.
 
 from optviz.cli import (
     animate_cmds,  # noqa: F401  (registers animate, show)
+    atlas_cmds,  # noqa: F401  (registers atlas)
     gallery_cmds,  # noqa: F401  (registers gallery)
     inspect_cmds,  # noqa: F401  (registers list, trajectory)
     landscape_cmds,  # noqa: F401  (registers landscape)

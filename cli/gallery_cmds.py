@@ -26,19 +26,24 @@ def gallery_command(
     Also rewrites the folder's record.toml: the library versions that made each
     file and digests of its spec and paths, which the tests check the files against.
     """
-    from optviz import gallery, netgallery
+    from optviz import atlasgallery, gallery, netgallery
 
+    # the spec's kinds of entry: animations, maps ([[atlas]]) and landscapes
     entries = gallery.load(spec)
+    maps = atlasgallery.load_atlases(spec)
     nets = netgallery.load(spec)
-    names = [e.name for e in entries] + [e.name for e in nets]
+    names = [e.name for e in [*entries, *maps, *nets]]
     if only is not None:
         entries = [e for e in entries if e.name == only]
+        maps = [m for m in maps if m.name == only]
         nets = [e for e in nets if e.name == only]
-        if not entries and not nets:
+        if not entries and not maps and not nets:
             raise UnknownNameError("animation", only, names)
     if commands:
         for entry in entries:
             typer.echo(gallery.command_for(entry))
+        for m in maps:
+            typer.echo(atlasgallery.command_for(m))
         for net in nets:
             typer.echo(netgallery.command_for(net))
         return
@@ -51,6 +56,7 @@ def gallery_command(
     for entry in entries:
         race = races[entry.name]
         gallery.check_view(entry, race)
+    atlases = {m.name: atlasgallery.atlas_for(m) for m in maps}
     lands = {net.name: netgallery.landscape_for(net) for net in nets}
 
     def keep(name, made) -> None:
@@ -64,6 +70,10 @@ def gallery_command(
         info = gallery.render_entry(entry, out, race=race)
         typer.echo(f"wrote {info.path}: {info.n_frames} frames, {info.bytes / 1024:.0f} KiB")
         keep(entry.name, gallery.record_of(entry, race))
+    for m in maps:
+        info = atlasgallery.render_atlas(m, out, atlas=atlases[m.name])
+        typer.echo(f"wrote {info.path}: {info.bytes / 1024:.0f} KiB")
+        keep(m.name, atlasgallery.record_of(m, atlases[m.name]))
     for net in nets:
         info = netgallery.render_entry(net, out, lands[net.name])
         typer.echo(f"wrote {info.path}: {info.n_frames} frames, {info.bytes / 1024:.0f} KiB")
@@ -71,7 +81,8 @@ def gallery_command(
     typer.echo(f"wrote {record}")
     if only is None:
         readme = out / "README.md"
-        write_text(readme, gallery.readme_text(entries) + netgallery.readme_part(nets))
+        text = gallery.readme_text(entries, atlasgallery.readme_sections(maps))
+        write_text(readme, text + netgallery.readme_part(nets))
         typer.echo(f"wrote {readme}")
 
 

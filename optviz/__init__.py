@@ -26,6 +26,8 @@ _LAZY = {
     "OptvizError": "optviz.errors",
     "race": "optviz.racing",
     "Race": "optviz.racing",
+    "atlas": "optviz.atlases",
+    "Atlas": "optviz.atlases",
     "explore": "optviz.explorer",
     "train": "optviz.trainer",
     "TrainResult": "optviz.trainer",

@@ -257,6 +257,9 @@ def _is_dynamic(value: Any) -> bool:
     return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
 
 
+is_dynamic = _is_dynamic  # public for the map mode (optviz.maps), which splits the same way
+
+
 def _run(runs, surface, xy0, steps):
     """Run every (optimizer, hyperparameter settings) pair of `runs` from every start point.
 
@@ -295,6 +298,23 @@ def _run(runs, surface, xy0, steps):
         pos, loss = freeze_diverged(pos, loss, div)
         out.append((pos, loss, div))
     return out
+
+
+def stepper(name: str, surface: _surfaces.Surface, hps: Sequence[Mapping[str, Any]]):
+    """How this engine builds `name`'s optax transformation for a batched run, for other
+    scans over the same steps (the map mode, `optviz.maps`): returns
+    ``(make, dyn, elementwise)``; ``make(dyn_i)`` gives the transformation for numeric
+    hyperparameters ``dyn_i`` (a row of `dyn`, traced), `dyn` holds them as (H,) float32
+    arrays, and `elementwise` says the optimizer may step many points as one (n, 2) array.
+    """
+    static, dyn = _split_static(name, hps)
+    entry = _optimizers.spec(name)
+    extra = {"loss_fn": surface.fn, "residual_fn": surface.residuals} if entry.uses_surface else {}
+
+    def make(dyn_i):
+        return entry.make(**dict(static), **dyn_i, **extra)
+
+    return make, dyn, entry.elementwise
 
 
 def _split_static(name: str, hps: Sequence[Mapping[str, Any]]) -> tuple[tuple, dict]:

@@ -22,7 +22,7 @@ import platform
 import re
 import shlex
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -348,8 +348,9 @@ def command_for(entry: Entry) -> str:
     return shlex.join(args)
 
 
-def readme_text(entries: list[Entry]) -> str:
-    """gallery/README.md: every GIF with its caption and the commands that make it."""
+def readme_text(entries: list[Entry], more: Sequence[str] = ()) -> str:
+    """gallery/README.md: every GIF with its caption and the commands that make it;
+    `more`: further sections (the maps, `optviz.atlasgallery.readme_sections`)."""
     parts = [
         "# The optviz gallery\n",
         "In the spirit of Alec Radford's 2014 optimizer animations, with every setting",
@@ -374,4 +375,5 @@ def readme_text(entries: list[Entry]) -> str:
             command_for(e),
             "```\n",
         ]
+    parts += list(more)
     return "\n".join(parts)

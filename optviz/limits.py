@@ -67,3 +67,16 @@ def check_size(width: int, height: int) -> None:
             f"size {width}x{height} needs about {_gb(need)} to draw; the limit here is "
             f"{_gb(budget())} (half of the memory available)"
         )
+
+
+def check_map(pixels: int, bytes_per_pixel: int, what: str = "map") -> None:
+    """A map of `pixels` runs, each keeping `bytes_per_pixel` of results (held twice at
+    most: device and host), fits in memory and in XLA's 32-bit sizes."""
+    need = 2 * int(pixels) * int(bytes_per_pixel)
+    if pixels > INT32_MAX or need > budget():
+        side = int((budget() / (2 * bytes_per_pixel)) ** 0.5)
+        raise OptvizError(
+            f"a {what} of {pixels:,} runs needs {_gb(need)} to keep its results; the limit "
+            f"here is {_gb(budget())} (half of the memory available), about {side:,} x "
+            f"{side:,} runs"
+        )

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image, ImageSequence
 from typer.testing import CliRunner
 
-from optviz import gallery, netgallery
+from optviz import atlasgallery, gallery, netgallery
 from optviz.cli import app
 from optviz.errors import OptvizError
 
@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GALLERY = ROOT / "gallery"
 SPEC = GALLERY / "gallery.toml"
 ENTRIES = gallery.load(SPEC)
+ATLASES = atlasgallery.load_atlases(SPEC)
 LANDSCAPES = netgallery.load(SPEC)
 REQUIRED = {"saddle_point", "beales_function", "long_valley"}
 
@@ -289,9 +290,10 @@ def test_the_command_for_an_entry_makes_the_same_file(tmp_path, monkeypatch):
 
 def test_gallery_readme_shows_every_gif_with_its_caption():
     text = (ROOT / "gallery" / "README.md").read_text(encoding="utf-8")
-    expected = gallery.readme_text(ENTRIES) + netgallery.readme_part(LANDSCAPES)
+    expected = gallery.readme_text(ENTRIES, atlasgallery.readme_sections(ATLASES))
+    expected += netgallery.readme_part(LANDSCAPES)
     assert text == expected, "stale gallery/README.md: run `optviz gallery`"
-    for entry in [*ENTRIES, *LANDSCAPES]:
+    for entry in [*ENTRIES, *ATLASES, *LANDSCAPES]:
         assert f"({entry.filename})" in text
         assert entry.caption in text
         assert f"optviz gallery --only {entry.name}" in text
@@ -350,3 +352,60 @@ def test_bad_landscape_tables_are_reported(tmp_path):
     bad.write_text('[[landscape]]\nname = "x"\noptimizers = ["adam"]\n')
     with pytest.raises(OptvizError, match="missing caption"):
         netgallery.load(bad)
+
+
+# --- The maps ([[atlas]] tables) ------------------------------------------------------------
+
+
+def atlas_problems(entry: atlasgallery.AtlasEntry, folder: Path, tmp: Path) -> list[str]:
+    """Why `folder`'s file for the map `entry` is not what the spec makes ([] if current):
+    the spec and every map array exactly, then the pixels as for the animations."""
+    record = gallery.load_records(folder / gallery.RECORD).get(entry.name)
+    if record is None:
+        return [f"{gallery.RECORD} has no record of {entry.name}"]
+    if record.spec != atlasgallery.spec_digest(entry):
+        return ["its spec changed since the file was made"]
+    atlas = atlasgallery.atlas_for(entry)
+    digests = atlasgallery.array_digests(atlas)
+    changed = sorted(k for k in digests if record.paths.get(k) != digests[k])
+    if changed or set(record.paths) != set(digests):
+        return [f"the map arrays {', '.join(changed) or '(names)'} differ from the recorded ones"]
+    fresh = atlasgallery.render_atlas(entry, tmp, atlas=atlas).path
+    committed = folder / entry.filename
+    if dict(record.versions) == gallery.versions():
+        if fresh.read_bytes() != committed.read_bytes():
+            return ["it differs from a fresh render under the recorded library versions"]
+        return []
+    return pixel_problems(committed, fresh)
+
+
+def test_the_maps_are_in_the_spec():
+    assert {"himmelblau_basins", "trainability_fractal"} <= {m.name for m in ATLASES}
+    names = [e.name for e in ENTRIES] + [m.name for m in ATLASES]
+    assert len(set(names)) == len(names)
+
+
+@pytest.mark.parametrize("entry", ATLASES, ids=lambda e: e.name)
+def test_committed_map_has_its_size_and_record(entry):
+    committed = GALLERY / entry.filename
+    assert committed.exists(), f"run `optviz gallery --only {entry.name}` and commit it"
+    assert committed.stat().st_size <= 2_000_000
+    with Image.open(committed) as im:
+        assert im.size == tuple(entry.size)
+        assert getattr(im, "n_frames", 1) >= (2 if entry.zoom else 1)
+    record = gallery.load_records(GALLERY / gallery.RECORD).get(entry.name)
+    assert record is not None and record.spec == atlasgallery.spec_digest(entry)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [pytest.param(m, marks=[pytest.mark.slow] if m.kind == "trainability" else [])
+     for m in ATLASES],
+    ids=lambda e: e.name,
+)  # fmt: skip
+def test_committed_map_matches_the_spec(entry, tmp_path):
+    found = atlas_problems(entry, GALLERY, tmp_path)
+    assert not found, (
+        f"gallery/{entry.filename} is stale: {'; '.join(found)}. "
+        f"Run `optviz gallery --only {entry.name}` and commit."
+    )

@@ -1,8 +1,9 @@
 """The code's layers, read from its imports: every import (module-level or inside a
 function) points down the stack, so no cycle can come back.
 
-    errors  <  i18n, paths  <  surfaces  <  optimizers  <  engine  <  render
-    <  racing, trainer  <  weightspace  <  explorer, gallery  <  netgallery  <  cli
+    errors  <  i18n, paths  <  surfaces  <  optimizers  <  engine  <  maps  <  render
+    <  racing, trainer, atlases  <  weightspace  <  explorer, gallery
+    <  atlasgallery, netgallery  <  cli
 
 A module may import its own component and any lower layer; nothing inside the package
 imports the lazy facade (`import optviz`), which only the command line may use.
@@ -24,11 +25,12 @@ LAYERS = [
     {"surfaces"},
     {"optimizers"},
     {"engine"},
+    {"maps"},
     {"render"},
-    {"racing", "trainer"},
+    {"racing", "trainer", "atlases"},
     {"weightspace"},
     {"explorer", "gallery"},
-    {"netgallery"},
+    {"atlasgallery", "netgallery"},
     {"cli"},
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}

@@ -1,0 +1,169 @@
+"""The gallery's maps: `[[atlas]]` tables of gallery/gallery.toml, beside its animations.
+
+Each table names a picture that `optviz.atlas` makes: a basin map (kind "basins":
+surface, optimizers) as a PNG, or the trainability fractal (kind "trainability", with
+`zoom` levels) as a GIF. Like the animations (`optviz.gallery`), each file has a record
+in record.toml: a digest of its spec, the library versions, and here a digest of every
+map array, so the tests can tell stale numbers from moved pixels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optviz import optimizers as optviz_optimizers
+from optviz import surfaces
+from optviz.errors import OptvizError, UnknownNameError
+from optviz.gallery import SPEC, Record, _Checker, versions
+
+KINDS = ("basins", "trainability")
+REQUIRED = ("name", "kind", "caption")
+OPTIONAL: dict[str, Any] = {
+    "surface": None,
+    "optimizers": [],
+    "grid": 200,
+    "steps": 500,
+    "zoom": 0,
+    "size": [640, 480],
+    "theme": "light",
+    "title": None,
+}
+
+
+@dataclass(frozen=True)
+class AtlasEntry:
+    """One gallery map, as written in the spec."""
+
+    name: str
+    kind: str
+    caption: str
+    surface: str | None = None
+    optimizers: tuple[str, ...] = ()
+    grid: int = 200
+    steps: int = 500
+    zoom: int = 0
+    size: tuple[int, int] = (640, 480)
+    theme: str = "light"
+    title: str | None = None
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.{'gif' if self.zoom else 'png'}"
+
+
+def load_atlases(path: str | Path = SPEC) -> list[AtlasEntry]:
+    """The spec's `[[atlas]]` tables, checked (none: an empty list)."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OptvizError(f"no gallery spec at {path}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise OptvizError(f"{path}: {err}") from None
+    return [_entry(t, path) for t in data.get("atlas", [])]
+
+
+def _entry(table: Any, path: str | Path) -> AtlasEntry:
+    if not isinstance(table, dict):
+        raise OptvizError(f"{path}: each [[atlas]] must be a table")
+    where = f"{path}, atlas {table.get('name', '?')!r}"
+    unknown = set(table) - set(REQUIRED) - set(OPTIONAL)
+    if unknown:
+        raise UnknownNameError("key", sorted(unknown)[0], [*REQUIRED, *OPTIONAL], f"in {where}")
+    missing = [k for k in REQUIRED if k not in table]
+    if missing:
+        raise OptvizError(f"{where}: missing {', '.join(missing)}")
+    v = {**OPTIONAL, **table}
+    check = _Checker(where)
+    if v["kind"] not in KINDS:
+        raise UnknownNameError("atlas kind", str(v["kind"]), KINDS, f"in {where}")
+    if v["kind"] == "basins":
+        surfaces.get(check.text(v["surface"], "surface"))
+        if not v["optimizers"] or not all(isinstance(o, str) for o in v["optimizers"]):
+            raise OptvizError(f"{where}: a basin map needs a list of optimizers")
+        for o in v["optimizers"]:
+            optviz_optimizers.spec(o)
+    size = check.pair(v["size"], "size", int)
+    return AtlasEntry(
+        name=check.text(v["name"], "name"),
+        kind=v["kind"],
+        caption=" ".join(check.text(v["caption"], "caption").split()),
+        surface=v["surface"],
+        optimizers=tuple(v["optimizers"]),
+        grid=check.whole(v["grid"], "grid", 2, 2048),
+        steps=check.whole(v["steps"], "steps", 1, 100_000),
+        zoom=check.whole(v["zoom"], "zoom", 0, 12),
+        size=size,
+        theme=v["theme"],
+        title=v["title"],
+    )
+
+
+def atlas_for(entry: AtlasEntry):
+    """The `optviz.atlases.Atlas` that `entry` draws."""
+    from optviz.atlases import atlas
+
+    if entry.kind == "trainability":
+        return atlas(trainability=True, grid=entry.grid, steps=entry.steps, zoom=entry.zoom)
+    return atlas(list(entry.optimizers), entry.surface, grid=entry.grid, steps=entry.steps)
+
+
+def render_atlas(entry: AtlasEntry, out_dir: str | Path, *, atlas=None):
+    """Write `entry`'s file into `out_dir` (`atlas`: `atlas_for(entry)`, if computed)."""
+    atlas = atlas_for(entry) if atlas is None else atlas
+    path = Path(out_dir) / entry.filename
+    return atlas.save(path, size=entry.size, theme=entry.theme, title=entry.title)
+
+
+def spec_digest(entry: AtlasEntry) -> str:
+    fields = dataclasses.asdict(entry)
+    del fields["caption"]
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def array_digests(atlas) -> dict[str, str]:
+    """Per map array (by name), a digest of its bytes."""
+    return {
+        key: hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()
+        for key, value in atlas.arrays().items()
+    }
+
+
+def record_of(entry: AtlasEntry, atlas) -> Record:
+    return Record(spec_digest(entry), versions(), array_digests(atlas))
+
+
+def command_for(entry: AtlasEntry) -> str:
+    """The `optviz atlas` command that computes the same map (the gallery's size aside)."""
+    if entry.kind == "trainability":
+        args = f"optviz atlas --trainability --grid {entry.grid} --steps {entry.steps}"
+        return args + (f" --zoom {entry.zoom}" if entry.zoom else "") + f" --out {entry.filename}"
+    names = ",".join(entry.optimizers)
+    return (
+        f"optviz atlas {names} {entry.surface} --grid {entry.grid} --steps {entry.steps} "
+        f"--out {entry.filename}"
+    )
+
+
+def readme_sections(entries: list[AtlasEntry]) -> list[str]:
+    """The gallery README's part for the maps."""
+    parts = []
+    for e in entries:
+        parts += [
+            f"## {e.name}\n",
+            f"![{e.name}]({e.filename})\n",
+            e.caption + "\n",
+            "```bash",
+            f"optviz gallery --only {e.name}",
+            "# or, the same map by hand:",
+            command_for(e),
+            "```\n",
+        ]
+    return parts

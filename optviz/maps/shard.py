@@ -1,0 +1,97 @@
+"""Spread a map's pixels over every JAX device, a chunk at a time.
+
+A map is a function of independent pixels, so its inputs are split along one axis:
+a one-axis `Mesh` over `jax.devices()` (every device of every process) and a
+`NamedSharding` that cuts the pixel axis into equal parts; `jit` partitions the
+work. Each chunk is padded to a multiple of the device count (the padding repeats
+the last pixel and is dropped again), so the same compiled program serves every
+chunk. Chunks stream through: only one chunk's working set lives on the devices.
+
+Across hosts (`jax.distributed.initialize()` first, see the README) every process
+builds the same full input on its host and hands each of its own devices only its
+slice (`jax.make_array_from_callback`); the results are gathered back to every
+process (`multihost_utils.process_allgather`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from optviz import interrupt
+
+AXIS = "grid"
+# Pixels per chunk and device: small enough that a chunk's carry stays in the CPU's
+# caches across the steps of the scan, big enough to amortise a call.
+CHUNK_PER_DEVICE = 16384
+
+Progress = Callable[[int, int], None]
+
+
+def sharding() -> NamedSharding:
+    """The pixel axis split over every device (of every process)."""
+    return NamedSharding(Mesh(np.asarray(jax.devices()), (AXIS,)), PartitionSpec(AXIS))
+
+
+def chunk_size(n: int, per_device: int = CHUNK_PER_DEVICE, fixed: bool = False) -> int:
+    """Pixels per call, a multiple of the device count: `per_device` on each device if
+    `fixed`, else the power of two that holds n / devices, at most `per_device` (so maps
+    of similar size share one compiled program)."""
+    ndev = jax.device_count()
+    if fixed:
+        return per_device * ndev
+    need = math.ceil(n / ndev)
+    return min(per_device, 1 << max(need - 1, 0).bit_length()) * ndev
+
+
+def _place(a: np.ndarray, where: NamedSharding) -> jax.Array:
+    return jax.make_array_from_callback(a.shape, where, lambda index: a[index])
+
+
+def _fetch(a: jax.Array) -> np.ndarray:
+    if jax.process_count() == 1:
+        return np.asarray(a)
+    from jax.experimental import multihost_utils
+
+    return np.asarray(multihost_utils.process_allgather(a, tiled=True))
+
+
+def run(
+    fn: Callable[[dict[str, jax.Array]], dict[str, jax.Array]],
+    inputs: Mapping[str, np.ndarray],
+    *,
+    per_device: int = CHUNK_PER_DEVICE,
+    fixed: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, np.ndarray]:
+    """`fn` over all pixels: inputs and outputs are dicts of arrays whose first axis is
+    the pixel. Returns numpy arrays holding every pixel, in order.
+
+    fixed: every device gets exactly `per_device` pixels a call, however many devices
+    and pixels there are. A pixel whose arithmetic depends on the batch's shape (a
+    matrix product across pixels may be blocked differently) then comes out bit for
+    bit the same on any number of devices."""
+    n = len(next(iter(inputs.values())))
+    size = chunk_size(n, per_device, fixed)
+    where = sharding()
+    parts: dict[str, list[np.ndarray]] = {}
+    for lo in range(0, n, size):
+        interrupt.check()
+        hi = min(lo + size, n)
+        chunk = {}
+        for key, a in inputs.items():
+            piece = np.asarray(a[lo:hi])
+            if hi - lo < size:  # pad the last chunk with copies of its last pixel
+                pad = np.repeat(piece[-1:], size - (hi - lo), axis=0)
+                piece = np.concatenate([piece, pad])
+            chunk[key] = _place(np.ascontiguousarray(piece), where)
+        out = fn(chunk)
+        for key, a in out.items():
+            parts.setdefault(key, []).append(_fetch(a)[: hi - lo])
+        if progress is not None:
+            progress(hi, n)
+    return {key: np.concatenate(p) for key, p in parts.items()}
