@@ -89,6 +89,7 @@ def _print_summary(result, out: Path) -> None:
         "test loss",
         "test acc",
         "steps/s",
+        "λmax",
     ):
         table.add_column(column, justify="left" if column == "optimizer" else "right")
     for row in result.summary():
@@ -100,11 +101,17 @@ def _print_summary(result, out: Path) -> None:
             f"{row['test_loss']:.4f}",
             f"{row['test_acc']:.2%}",
             f"{row['steps_per_s']:.0f}",
+            "-" if row["sharpness"] != row["sharpness"] else f"{row['sharpness']:.3g}",
         )
     console = Console()
     console.print(table)
     if result.interrupted:
         console.print("[yellow]interrupted: results are for the steps trained so far[/yellow]")
+    if result.sharpness:
+        console.print(
+            "λmax (sharpness): the largest Hessian eigenvalue of the training loss at the "
+            "final weights (first 1000 training images)"
+        )
     console.print(f"wrote {out / 'metrics.jsonl'}, {out / 'curves.png'}, {out / 'curves.gif'}")
 
 
@@ -152,6 +159,19 @@ def train(
     activation: Annotated[str, typer.Option(help="relu, sigmoid or tanh.")] = "relu",
     init: Annotated[str, typer.Option(help="Weight init: he, glorot, lecun or normal.")] = "he",
     clip: Annotated[float | None, typer.Option(help="Clip gradients to this global norm.")] = None,
+    depth: Annotated[
+        int, typer.Option(help="Conv blocks (2 = the lecture's network; pools spread over them).")
+    ] = 2,
+    norm: Annotated[
+        str, typer.Option(help="Normalisation after each convolution: none, batch, layer, weight.")
+    ] = "none",
+    skip: Annotated[
+        bool, typer.Option(help="Residual connections around each conv block (1x1 projections).")
+    ] = False,
+    sharpness: Annotated[
+        bool,
+        typer.Option(help="Measure the largest Hessian eigenvalue of the loss after training."),
+    ] = True,
     seed: Annotated[
         int, typer.Option(help="Seed for weights, batch order, dropout, augmentation.")
     ] = 0,
@@ -175,6 +195,10 @@ def train(
         activation=activation,
         init=init,
         clip=clip,
+        depth=depth,
+        norm=norm,
+        skip=skip,
+        sharpness=sharpness,
         seed=seed,
         out=out,
     )

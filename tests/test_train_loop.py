@@ -31,7 +31,8 @@ def test_metrics_lines_are_json(short_run):
     records = [json.loads(line) for line in lines]
     assert records == short_run.records  # the file holds exactly what the callback saw
     kinds = [r["kind"] for r in records]
-    assert kinds[0] == "epoch" and "step" in kinds and kinds[-1] == "epoch"
+    assert kinds[0] == "epoch" and "step" in kinds and kinds[-3] == "epoch"
+    assert kinds[-2:] == ["sharpness", "sharpness"]  # one per optimizer, after training
 
 
 def test_saved_params_round_trip(short_run):

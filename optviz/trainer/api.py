@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from optviz import limits
 from optviz.errors import OptvizError
 from optviz.optimizers import TRAIN_DEFAULT
 from optviz.trainer.checks import (
@@ -20,7 +21,8 @@ from optviz.trainer.checks import (
     whole,
 )
 from optviz.trainer.data import DATASETS, Dataset, load, parse_batch_size
-from optviz.trainer.model import ACTIVATIONS, INITS, config_for
+from optviz.trainer.model import ACTIVATIONS, INITS, MAX_DEPTH, ModelConfig, config_for
+from optviz.trainer.norms import NORMS
 from optviz.trainer.optim import check_name, resolve_hparams
 from optviz.trainer.result import MetricsLog, TrainResult, save_params
 from optviz.trainer.runfolder import check_target, run_folder
@@ -46,6 +48,10 @@ def train(
     activation: str = "relu",
     init: str = "he",
     clip: float | None = None,
+    depth: int = 2,
+    norm: str = "none",
+    skip: bool = False,
+    sharpness: bool = True,
     seed: int = 0,
     log_every: int = 10,
     out: str | Path | None = None,
@@ -58,6 +64,11 @@ def train(
     ``lr`` maps optimizer names to learning rates; ``hparams`` maps names to
     any other hyperparameters (optax's names; K-FAC: momentum, damping, ema,
     inverse_every, kl_clip, pi_adjust, fisher).
+    ``depth`` conv blocks (1..MAX_DEPTH; 2 is the lecture's network), ``norm``
+    after each convolution (none, batch, layer, weight), ``skip`` residual
+    connections around each block. ``sharpness``: after training, the largest
+    Hessian eigenvalue of the training loss at each optimizer's final weights
+    (`optviz.trainer.sharpness`), in ``result.sharpness`` and metrics.jsonl.
     With ``out``, writes metrics.jsonl, params_NAME.npz, curves.png and
     curves.gif in a hidden folder beside it (``.NAME.part-XXXX``, metrics.jsonl
     growing as training goes) and puts that folder in place of ``out`` only when
@@ -72,6 +83,7 @@ def train(
         optimizers, dataset=dataset, data_dir=data_dir, download=download, epochs=epochs,
         batch_size=batch_size, lr=lr, hparams=hparams, dropout=dropout,
         weight_decay=weight_decay, augment=augment, activation=activation, init=init, clip=clip,
+        depth=depth, norm=norm, skip=skip, sharpness=sharpness,
         seed=seed, log_every=log_every, out=out, plots=plots, callback=callback,
     )  # fmt: skip
     names = run.pop("names")
@@ -85,18 +97,27 @@ def train(
         activation=activation,
         dropout=run["dropout"],
         init=init,
+        depth=run["depth"],
+        norm=norm,
+        skip=run["skip"],
     )
+    check_fits(cfg, size)
     settings = {k: run[k] for k in ("epochs", "seed", "hparams", "weight_decay", "clip")}
     settings.update(augment=run["augment"], log_every=run["log_every"], callback=callback)
     if out is None:
-        return fit(data, names, cfg, batch_size=size, **settings)
+        result = fit(data, names, cfg, batch_size=size, **settings)
+        if run["sharpness"]:
+            _measure_sharpness(result, data, seed=run["seed"], callback=callback)
+        return result
     with run_folder(out) as folder:  # the run appears at `out` whole, or not at all
         with MetricsLog(folder / "metrics.jsonl") as log:
             result = fit(data, names, cfg, batch_size=size, log=log, **settings)
+            if run["sharpness"]:
+                _measure_sharpness(result, data, seed=run["seed"], log=log, callback=callback)
         for name in result.optimizers:
             path = folder / f"params_{_file_stem(name)}.npz"
             with _named(path):
-                save_params(path, result.params[name], cfg)
+                save_params(path, result.params[name], cfg, result.model_state.get(name))
         if run["plots"]:
             from optviz.trainer.plots import curves_gif, curves_png
 
@@ -105,6 +126,59 @@ def train(
             with _named(folder / "curves.gif"):
                 curves_gif(result, folder / "curves.gif")
     return result
+
+
+def _measure_sharpness(
+    result: TrainResult,
+    data: Dataset,
+    *,
+    seed: int,
+    log: MetricsLog | None = None,
+    callback: Callable[[dict], None] | None = None,
+) -> None:
+    """Each optimizer's sharpness into ``result.sharpness``, and as a "sharpness" record
+    to the log and the callback; not after Ctrl-C."""
+    from optviz.trainer.sharpness import SUBSET, sharpness
+
+    if result.interrupted:
+        return
+    x, y = data.x_train[:SUBSET], data.y_train[:SUBSET]
+    for name in result.optimizers:
+        try:
+            found = sharpness(
+                result.params[name], result.config, x, y,
+                state=result.model_state.get(name), seed=seed,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            result.interrupted = True
+            return
+        result.sharpness[name] = found.value
+        record = {"kind": "sharpness", "optimizer": name, **found.record()}
+        if log is not None:
+            log.write(record)
+        if callback is not None:
+            callback(record)
+
+
+def check_fits(cfg: ModelConfig, batch_size: int) -> None:
+    """One training step of ``cfg`` on ``batch_size`` images fits in the memory budget.
+
+    Estimate: per example, every block's im2col patches and about six maps of
+    its output (conv, norm, sum, activation and their gradients), float32, three
+    times over (forward, backward, K-FAC's second backward pass).
+    """
+    per_example = sum(
+        b.side[0] * b.side[1] * (cfg.kernel**2 * b.in_channels + 6 * b.channels) for b in cfg.blocks
+    )
+    need = 3 * 4 * batch_size * (per_example + 3 * cfg.hidden)
+    if need > limits.budget():
+        h, w = cfg.image_shape
+        raise OptvizError(
+            f"depth {cfg.depth} on {h}x{w} images with batch {batch_size} needs about "
+            f"{need / 2**30:.1f} GiB for a training step; the limit here is "
+            f"{limits.budget() / 2**30:.1f} GiB (half of the memory available): "
+            "use a smaller depth or batch size"
+        )
 
 
 @contextlib.contextmanager
@@ -135,6 +209,10 @@ def check_arguments(
     init: Any,
     clip: Any,
     seed: Any,
+    depth: Any = 2,
+    norm: Any = "none",
+    skip: Any = False,
+    sharpness: Any = True,
     log_every: Any,
     out: Any,
     plots: Any,
@@ -166,6 +244,7 @@ def check_arguments(
     flag(download, "download")
     name_in(activation, "activation", ACTIVATIONS)
     name_in(init, "init", INITS)
+    name_in(norm, "norm", NORMS)
     run: dict[str, Any] = {
         "names": names,
         "epochs": whole(epochs, "epochs", low=0),
@@ -176,6 +255,9 @@ def check_arguments(
         "log_every": whole(log_every, "log_every", low=1),
         "augment": flag(augment, "augment"),
         "plots": flag(plots, "plots"),
+        "depth": whole(depth, "depth", low=1, high=MAX_DEPTH),
+        "skip": flag(skip, "skip"),
+        "sharpness": flag(sharpness, "sharpness"),
     }
     if run["clip"] is not None and run["clip"] <= 0:
         raise OptvizError(f"clip must be positive, not {clip}")

@@ -28,6 +28,18 @@ sqrt(λ) on both). Their inverses (via Cholesky) are refreshed every
 the outputs x inputs layout), scaled by the KL clip
 ``ν = min(1, sqrt(κ / (lr² Σ_layers <Δ, V>)))``.
 
+Normalisation parameters (batch/layer norm's per-channel scale and shift,
+weight norm's per-filter g; the ``norm{i}`` entries) have no Kronecker
+structure; they get a diagonal Fisher: ``D = E_n[(∂ℓ_n/∂θ)²]`` from the same
+per-example back-propagation as the G factors (per-example gradients of
+scale, shift and g are sums over positions of the tapped output gradient
+times x̂, 1 and the unit-filter output), averaged like A and G, and the
+direction ``V / (D + λ)``, counted in the KL clip with the rest. (With batch
+norm the examples of a batch are coupled through its statistics; the
+per-example gradients, here and in G, ignore that coupling.) A weight-norm
+layer's direction v is preconditioned with the Kronecker factors of its
+effective weight w = g v/||v|| (A from its inputs, G from its output).
+
 ``kfac`` chains it with optax's own pieces into the whole method:
 ``chain(scale_by_kfac, trace(μ), scale_by_learning_rate(lr))``, which is
 heavy-ball momentum ``v <- μ v - lr ν Δ``, ``W <- W + v``. The trainer puts
@@ -46,7 +58,7 @@ import optax
 from jax import lax
 
 from optviz.errors import OptvizError
-from optviz.trainer.model import CONV_LAYERS, LAYERS, ModelConfig, forward, patches, tap_zeros
+from optviz.trainer.model import ModelConfig, apply, patches, tap_zeros
 
 FISHERS = ("true", "empirical")
 
@@ -64,6 +76,7 @@ class KFACState(NamedTuple):
     G: dict
     A_inv: dict
     G_inv: dict
+    D: dict | None = None
 
 
 def input_matrix(layer_input: jax.Array, kernel: int | None) -> jax.Array:
@@ -131,6 +144,11 @@ def precondition(grads: dict, a_inv: dict, g_inv: dict) -> dict:
     return out
 
 
+def is_kronecker(layer: dict) -> bool:
+    """A layer with a weight matrix (``w`` and ``b``); others (normalisation) are diagonal."""
+    return set(layer) == {"w", "b"}
+
+
 def _check(damping, ema, inverse_every, kl_clip) -> int:
     if not damping > 0:
         raise OptvizError(f"kfac damping must be positive, not {damping}")
@@ -153,19 +171,24 @@ def scale_by_kfac(
 ) -> optax.GradientTransformationExtraArgs:
     """The K-FAC preconditioner: updates V -> ν (A + ·)^-1 V (G + ·)^-1, layer by layer.
 
-    ``update(updates, state, params, *, kfac_factors)`` takes this batch's
-    `KFACFactors` (from `kfac_gradients`). ``learning_rate`` only sets the KL
-    clip ν (the step it bounds is ``lr ν Δ``); scale by it afterwards.
-    Parameters are a dict of layers ``{"w": (..., outputs), "b": (outputs,)}``.
+    ``update(updates, state, params, *, kfac_factors, kfac_diagonal)`` takes this
+    batch's `KFACFactors` and diagonal Fisher (from `kfac_gradients`).
+    ``learning_rate`` only sets the KL clip ν (the step it bounds is ``lr ν Δ``);
+    scale by it afterwards. Parameters are a dict of layers: ``{"w": (...,
+    outputs), "b": (outputs,)}`` (Kronecker-factored) or normalisation
+    parameters (any other keys; diagonal, needing ``kfac_diagonal``).
     """
     inverse_every = _check(damping, ema, inverse_every, kl_clip)
 
     def init_fn(params: dict) -> KFACState:
-        a, g = {}, {}
+        a, g, d = {}, {}, {}
         for name, layer in params.items():
+            if not is_kronecker(layer):
+                d[name] = jax.tree.map(jnp.zeros_like, layer)
+                continue
             d_in, d_out = weight_matrix(layer).shape
             a[name], g[name] = jnp.eye(d_in), jnp.eye(d_out)
-        return KFACState(jnp.zeros((), jnp.int32), a, g, a, g)
+        return KFACState(jnp.zeros((), jnp.int32), a, g, a, g, d)
 
     def update_fn(
         updates: dict,
@@ -173,6 +196,7 @@ def scale_by_kfac(
         params: dict | None = None,
         *,
         kfac_factors: KFACFactors | None = None,
+        kfac_diagonal: dict | None = None,
         **extra_args: Any,
     ) -> tuple[dict, KFACState]:
         del params, extra_args
@@ -186,6 +210,7 @@ def scale_by_kfac(
 
         a = jax.tree.map(average, state.A, kfac_factors.A)
         g = jax.tree.map(average, state.G, kfac_factors.G)
+        d = jax.tree.map(average, state.D or {}, kfac_diagonal or {})
 
         def refresh(_):
             inv = {n: damped_inverses(a[n], g[n], damping, pi_adjust) for n in a}
@@ -195,13 +220,15 @@ def scale_by_kfac(
             t % inverse_every == 0, refresh, lambda _: (state.A_inv, state.G_inv), None
         )
         delta = precondition(updates, a_inv, g_inv)
+        for name in d:  # normalisation parameters: the damped diagonal Fisher
+            delta[name] = jax.tree.map(lambda v, f: v / (f + damping), updates[name], d[name])
         if kl_clip is not None:
             pairs = zip(jax.tree.leaves(delta), jax.tree.leaves(updates), strict=True)
             quad = sum(jnp.vdot(d, v) for d, v in pairs)
             lr2 = learning_rate**2
             nu = jnp.minimum(1.0, jnp.sqrt(kl_clip / jnp.maximum(lr2 * quad, 1e-30)))
             delta = jax.tree.map(lambda d: nu * d, delta)
-        return delta, KFACState(t + 1, a, g, a_inv, g_inv)
+        return delta, KFACState(t + 1, a, g, a_inv, g_inv, d)
 
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
@@ -229,23 +256,30 @@ def check_fisher(fisher: str) -> None:
 
 
 def kfac_gradients(cfg: ModelConfig, fisher: str = "true") -> Callable:
-    """``(params, x, y, key) -> ((loss, accuracy), gradient, {"kfac_factors": ...})``.
+    """``(params, x, y, key, model_state=None) -> ((loss, accuracy), gradient, extra)``.
 
-    One forward pass and two backward passes: the gradient of the mean
-    cross-entropy, and per-example pre-activation gradients at sampled
-    (``fisher="true"``) or true (``"empirical"``) labels for the G factors.
+    ``extra``: ``{"kfac_factors": ..., "kfac_diagonal": ..., "model_state": ...}``
+    (the normalisation layers' diagonal Fisher; batch norm's updated running
+    statistics, which the trainer keeps and does not hand to the chain).
+    One forward pass (training mode) and two backward passes: the gradient of
+    the mean cross-entropy, and per-example pre-activation gradients at sampled
+    (``fisher="true"``) or true (``"empirical"``) labels for the G factors and
+    the normalisation layers' diagonal Fisher.
     """
     check_fisher(fisher)
 
-    def gradients(params, x, y, key):
+    def gradients(params, x, y, key, model_state=None):
         n = x.shape[0]
         dropout_key, sample_key = jax.random.split(key)
         use_key = dropout_key if cfg.dropout > 0 else None
 
         def f(p, taps):
-            return forward(p, x, cfg, key=use_key, taps=taps)
+            logits, inputs, new_state = apply(
+                p, x, cfg, key=use_key, taps=taps, state=model_state, train=True
+            )
+            return logits, (inputs, new_state)
 
-        logits, vjp_fn, inputs = jax.vjp(f, params, tap_zeros(cfg, n), has_aux=True)
+        logits, vjp_fn, (inputs, new_state) = jax.vjp(f, params, tap_zeros(cfg, n), has_aux=True)
         probs = jax.nn.softmax(logits)
         onehot = jax.nn.one_hot(y, logits.shape[-1])
         logp = jax.nn.log_softmax(logits)
@@ -259,11 +293,39 @@ def kfac_gradients(cfg: ModelConfig, fisher: str = "true") -> Callable:
             target = onehot
         _, tap_grads = vjp_fn(probs - target)  # per-example gradients
         a_hat, g_hat = {}, {}
-        for name in LAYERS:
-            kernel = cfg.kernel if name in CONV_LAYERS else None
+        for name, kernel in cfg.kronecker_layers:
             rows = input_matrix(inputs[name], kernel)
             g_rows = tap_grads[name].reshape(-1, tap_grads[name].shape[-1])
             a_hat[name], g_hat[name] = factors(rows, g_rows, n)
-        return (loss, acc), grads, {"kfac_factors": KFACFactors(a_hat, g_hat)}
+        d_hat = norm_fisher(cfg, inputs, tap_grads)
+        extra = {"kfac_factors": KFACFactors(a_hat, g_hat), "kfac_diagonal": d_hat}
+        extra["model_state"] = new_state
+        return (loss, acc), grads, extra
 
     return gradients
+
+
+def norm_fisher(cfg: ModelConfig, inputs: dict, tap_grads: dict) -> dict:
+    """Diagonal Fisher ``mean_n (∂ℓ_n/∂θ)²`` of each ``norm{i}``'s parameters.
+
+    Batch/layer norm (output ``scale * x̂ + shift``, tapped): per example,
+    ∂ℓ/∂shift = Σ_positions g and ∂ℓ/∂scale = Σ_positions g x̂. Weight norm
+    (conv output ``g * u + b``, u = the unit filters' output, tapped at the
+    conv): ∂ℓ/∂g = Σ_positions g_conv u.
+    """
+    out = {}
+    for name in cfg.norm_layers:
+        block = "conv" + name.removeprefix("norm")
+
+        def second_moment(per_position):
+            return jnp.mean(jnp.sum(per_position, axis=(1, 2)) ** 2, axis=0)
+
+        if cfg.norm == "weight":
+            out[name] = {"g": second_moment(tap_grads[block] * inputs[name])}
+        else:
+            grad = tap_grads[name]
+            out[name] = {
+                "scale": second_moment(grad * inputs[name]),
+                "shift": second_moment(grad),
+            }
+    return out

@@ -46,28 +46,29 @@ def draw_layers(
     if params is not None:
         if not Path(params).is_file():
             raise OptvizError(f"no saved model at {str(params)!r}")
-        weights, cfg = _load_checked(params, data.image_shape)
+        weights, state, cfg = _load_checked(params, data.image_shape)
     else:
-        result = train(["adam"], dataset=data, epochs=epochs, seed=seed)
+        result = train(["adam"], dataset=data, epochs=epochs, seed=seed, sharpness=False)
         weights, cfg = result.params["adam"], result.config
+        state = result.model_state["adam"]
     image = data.x_test[index]
-    maps = feature_maps(weights, jnp.asarray(image[None]), cfg)
+    maps = feature_maps(weights, jnp.asarray(image[None]), cfg, state)
     arrays = {k: np.asarray(v[0]) for k, v in maps.items()}
     with atomic_output(out) as tmp:  # no partial or empty PNG, an old one kept on failure
         feature_maps_png(image, arrays, tmp, channels=channels)
     return out
 
 
-def _load_checked(path: str | Path, image_shape: tuple[int, int]) -> tuple[dict, ModelConfig]:
-    """Weights and config from a params_NAME.npz, checked against the model they claim."""
+def _load_checked(path: str | Path, image_shape: tuple[int, int]) -> tuple[dict, dict, ModelConfig]:
+    """Weights, model state and config from a params_NAME.npz, checked against its model."""
     import jax
 
-    from optviz.trainer.model import init_params
-    from optviz.trainer.result import load_params
+    from optviz.trainer.model import init_params, init_state
+    from optviz.trainer.result import load_model
 
     not_ours = f"{path} is not a parameter file written by optviz train"
     try:
-        weights, cfg = load_params(path)
+        weights, state, cfg = load_model(path)
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise OptvizError(f"{not_ours} ({type(err).__name__})") from None
     if tuple(cfg.image_shape) != tuple(image_shape):
@@ -76,13 +77,15 @@ def _load_checked(path: str | Path, image_shape: tuple[int, int]) -> tuple[dict,
         )
     try:
         expected = jax.eval_shape(lambda: init_params(jax.random.key(0), cfg))
+        expected_state = jax.eval_shape(lambda: init_state(cfg))
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise OptvizError(f"{not_ours} ({type(err).__name__})") from None
-    for layer, arrays in expected.items():
-        for key, want in arrays.items():
-            got = weights.get(layer, {}).get(key)
-            if got is None or got.shape != want.shape:
-                raise OptvizError(f"{not_ours} ({layer}/{key} missing or of the wrong shape)")
-            if not np.issubdtype(got.dtype, np.floating) or not np.isfinite(got).all():
-                raise OptvizError(f"{not_ours} ({layer}/{key} is not finite numbers)")
-    return weights, cfg
+    for found, wanted in ((weights, expected), (state, expected_state)):
+        for layer, arrays in wanted.items():
+            for key, want in arrays.items():
+                got = found.get(layer, {}).get(key)
+                if got is None or got.shape != want.shape:
+                    raise OptvizError(f"{not_ours} ({layer}/{key} missing or of the wrong shape)")
+                if not np.issubdtype(got.dtype, np.floating) or not np.isfinite(got).all():
+                    raise OptvizError(f"{not_ours} ({layer}/{key} is not finite numbers)")
+    return weights, state, cfg

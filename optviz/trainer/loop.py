@@ -66,8 +66,8 @@ def _eval_batch(cfg: ModelConfig):
     """Jitted sums of the log-loss and the hits over one padded batch of EVAL_BATCH examples."""
 
     @jax.jit
-    def sums(params, x, y, mask):
-        logits, _ = forward(params, x, cfg)
+    def sums(params, model_state, x, y, mask):
+        logits, _ = forward(params, x, cfg, state=model_state)  # batch norm: running statistics
         nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1)[:, 0]
         hit = jnp.argmax(logits, axis=1) == y
         return jnp.sum(nll * mask), jnp.sum(hit * mask)
@@ -92,11 +92,14 @@ def _batched(x: np.ndarray, y: np.ndarray) -> tuple[list[tuple], int]:
     return parts, n
 
 
-def _evaluate(cfg: ModelConfig, params, batches: tuple[list[tuple], int]) -> tuple[float, float]:
+def _evaluate(
+    cfg: ModelConfig, params, batches: tuple[list[tuple], int], model_state: dict
+) -> tuple[float, float]:
     """Mean log-loss and accuracy of ``params`` over a `_batched` split."""
     sums = _eval_batch(cfg.replace(dropout=0.0))  # evaluation never drops out
     parts, n = batches
-    totals = np.asarray([sums(params, *part) for part in parts], np.float64).sum(axis=0)
+    totals = [sums(params, model_state, *part) for part in parts]
+    totals = np.asarray(totals, np.float64).sum(axis=0)
     return float(totals[0] / n), float(totals[1] / n)
 
 
@@ -145,8 +148,9 @@ def fit(
             callback(record)
 
     def record_epoch(name: str, epoch: int) -> None:
-        train_loss, train_acc = _evaluate(cfg, params[name], train_eval)
-        test_loss, test_acc = _evaluate(cfg, params[name], test_eval)
+        result.model_state[name] = states[name].model
+        train_loss, train_acc = _evaluate(cfg, params[name], train_eval, states[name].model)
+        test_loss, test_acc = _evaluate(cfg, params[name], test_eval, states[name].model)
         c = curves[name]
         c.epoch.append(epoch)
         c.step.append(epoch * steps_per_epoch)

@@ -3,6 +3,9 @@
 conv -> activation -> max-pool -> conv -> activation -> max-pool -> flatten
 -> dense -> activation -> dropout -> dense -> softmax cross-entropy.
 
+The knobs: ``depth`` conv blocks (the pools spread over them, see `plan`), a
+normalisation after each convolution (`norms`) and residual connections.
+
 Parameters are a plain dict ``{layer: {"w": ..., "b": ...}}`` with convolution
 kernels in HWIO layout and dense weights as (inputs, outputs) matrices, so any
 optax optimizer (and our K-FAC) can walk them as a pytree.
@@ -11,6 +14,7 @@ optax optimizer (and our K-FAC) can walk them as a pytree.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from functools import partial
@@ -18,15 +22,23 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-LAYERS = ("conv1", "conv2", "dense1", "dense2")
+from optviz.trainer import norms
+
+LAYERS = ("conv1", "conv2", "dense1", "dense2")  # the default network's layers
 CONV_LAYERS = ("conv1", "conv2")
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 INITS = ("he", "glorot", "lecun", "normal")
+MAX_DEPTH = 32  # conv blocks; each is unrolled in the compiled program
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Shape and knobs of the network (a pure description: hashable, static under jit)."""
+    """Shape and knobs of the network (a pure description: hashable, static under jit).
+
+    ``depth`` conv blocks; ``channels`` per stage (the blocks between two pools),
+    the last repeated for later stages; ``norm`` after each convolution;
+    ``skip`` residual connections around each block.
+    """
 
     image_shape: tuple[int, int] = (8, 8)
     in_channels: int = 1
@@ -37,14 +49,89 @@ class ModelConfig:
     activation: str = "relu"
     dropout: float = 0.0
     init: str = "he"
+    depth: int = 2
+    norm: str = "none"
+    skip: bool = False
 
     def replace(self, **changes) -> ModelConfig:
         return dataclasses.replace(self, **changes)
 
     @property
+    def blocks(self) -> tuple[Block, ...]:
+        return plan(self)
+
+    @property
     def flat_features(self) -> int:
-        h, w = self.image_shape
-        return (h // 4) * (w // 4) * self.channels[1]
+        last = self.blocks[-1]
+        h, w = last.out_side
+        return h * w * last.channels
+
+    @property
+    def conv_layers(self) -> tuple[str, ...]:
+        return tuple(b.name for b in self.blocks)
+
+    @property
+    def kronecker_layers(self) -> tuple[tuple[str, int | None], ...]:
+        """(name, kernel) of every weight matrix: convs, 1x1 skip projections, dense (None)."""
+        out = [(b.name, self.kernel) for b in self.blocks]
+        out += [(b.projection, 1) for b in self.blocks if b.projection]
+        return (*out, ("dense1", None), ("dense2", None))
+
+    @property
+    def norm_layers(self) -> tuple[str, ...]:
+        """The ``norm{i}`` entries holding normalisation parameters (scale/shift or g)."""
+        return () if self.norm == "none" else tuple(f"norm{b.index}" for b in self.blocks)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One conv block: conv -> norm -> (+ skip) -> activation -> pool (if ``pool``)."""
+
+    index: int  # 1-based
+    in_channels: int
+    channels: int
+    side: tuple[int, int]  # input (= conv output) height and width
+    pool: bool
+    projection: str | None  # name of the 1x1 skip projection, when channels change
+
+    @property
+    def name(self) -> str:
+        return f"conv{self.index}"
+
+    @property
+    def out_side(self) -> tuple[int, int]:
+        h, w = self.side
+        return (h // 2, w // 2) if self.pool else (h, w)
+
+
+def max_pools(image_shape: tuple[int, int]) -> int:
+    """How many 2x2 max-pools the image allows (each halves it, rounding down, to >= 1)."""
+    side, n = min(image_shape), 0
+    while side >= 2:
+        side, n = side // 2, n + 1
+    return n
+
+
+@functools.lru_cache(maxsize=256)
+def plan(cfg: ModelConfig) -> tuple[Block, ...]:
+    """The blocks of ``cfg``: P = min(depth, pools the image allows) pools, spread evenly.
+
+    The pools close the blocks ceil(k * depth / P), k = 1..P: at depth 2 (the
+    default) after both blocks, as the lecture's network; deeper networks get
+    stages of blocks at one size. Each stage has ``channels[stage]`` channels.
+    """
+    if not 1 <= cfg.depth <= MAX_DEPTH:
+        raise ValueError(f"depth must be in 1..{MAX_DEPTH}, not {cfg.depth}")
+    n_pools = min(cfg.depth, max_pools(cfg.image_shape))
+    closing = {-(-k * cfg.depth // n_pools) for k in range(1, n_pools + 1)}
+    blocks, side, c_in, stage = [], tuple(cfg.image_shape), cfg.in_channels, 0
+    for i in range(1, cfg.depth + 1):
+        c = cfg.channels[min(stage, len(cfg.channels) - 1)]
+        proj = f"skip{i}" if cfg.skip and c != c_in else None
+        block = Block(i, c_in, c, side, i in closing, proj)
+        blocks.append(block)
+        side, c_in, stage = block.out_side, c, stage + block.pool
+    return tuple(blocks)
 
 
 def config_for(image_shape: tuple[int, int], **knobs) -> ModelConfig:
@@ -67,36 +154,58 @@ def _std(init: str, fan_in: int, fan_out: int) -> float:
 
 
 def init_params(key: jax.Array, cfg: ModelConfig) -> dict:
-    """Weights drawn from a normal with the scheme's standard deviation; biases zero."""
+    """Weights drawn from a normal with the scheme's standard deviation; biases zero.
+
+    The convs and the dense layers take ``split(key, depth + 2)`` in order (the
+    default network draws exactly as before the knobs); skip projections draw
+    from ``fold_in(key, 1)``; normalisation parameters start at the identity.
+    """
     k = cfg.kernel
-    c1, c2 = cfg.channels
-    shapes = {
-        "conv1": ((k, k, cfg.in_channels, c1), k * k * cfg.in_channels, k * k * c1),
-        "conv2": ((k, k, c1, c2), k * k * c1, k * k * c2),
-        "dense1": ((cfg.flat_features, cfg.hidden), cfg.flat_features, cfg.hidden),
-        "dense2": ((cfg.hidden, cfg.n_classes), cfg.hidden, cfg.n_classes),
-    }
-    stds = [_std(cfg.init, fan_in, fan_out) for _, fan_in, fan_out in shapes.values()]
-    kernels = tuple(shape for shape, _, _ in shapes.values())
-    return _draw(key, kernels, jnp.asarray(stds, jnp.float32))
+    main = [((k, k, b.in_channels, b.channels), k * k * b.in_channels, k * k * b.channels)
+            for b in cfg.blocks]  # fmt: skip
+    main.append(((cfg.flat_features, cfg.hidden), cfg.flat_features, cfg.hidden))
+    main.append(((cfg.hidden, cfg.n_classes), cfg.hidden, cfg.n_classes))
+    names = [*cfg.conv_layers, "dense1", "dense2"]
+    params = _layers(key, names, main, cfg.init)
+    projected = [b for b in cfg.blocks if b.projection]
+    if projected:
+        shapes = [((1, 1, b.in_channels, b.channels), b.in_channels, b.channels)
+                  for b in projected]  # fmt: skip
+        names = [b.projection for b in projected]
+        params.update(_layers(jax.random.fold_in(key, 1), names, shapes, cfg.init))
+    if cfg.norm != "none":
+        for b in cfg.blocks:
+            params[f"norm{b.index}"] = norms.init_norm(cfg.norm, params[b.name]["w"])
+    return params
+
+
+def init_state(cfg: ModelConfig) -> dict:
+    """The model's state besides its parameters: batch norm's running statistics."""
+    if cfg.norm != "batch":
+        return {}
+    return {f"norm{b.index}": norms.init_state("batch", b.channels) for b in cfg.blocks}
+
+
+def _layers(key: jax.Array, names: list[str], shapes: list[tuple], init: str) -> dict:
+    stds = [_std(init, fan_in, fan_out) for _, fan_in, fan_out in shapes]
+    kernels = tuple(shape for shape, _, _ in shapes)
+    drawn = _draw(key, kernels, jnp.asarray(stds, jnp.float32))
+    return dict(zip(names, drawn, strict=True))
 
 
 @partial(jax.jit, static_argnums=1)
-def _draw(key: jax.Array, shapes: tuple, stds: jax.Array) -> dict:
+def _draw(key: jax.Array, shapes: tuple, stds: jax.Array) -> list:
     """One compile per set of shapes: the init scheme and the activation are not baked in.
 
     Each kernel is drawn as a flat vector and reshaped: the same numbers as a
     shaped draw, and several times faster to compile on XLA:CPU.
     """
-    params = {}
-    keys = jax.random.split(key, len(LAYERS))
-    for i, (name, shape) in enumerate(zip(LAYERS, shapes, strict=True)):
+    layers = []
+    keys = jax.random.split(key, len(shapes))
+    for i, shape in enumerate(shapes):
         flat = jax.random.normal(keys[i], (math.prod(shape),), jnp.float32)
-        params[name] = {
-            "w": stds[i] * flat.reshape(shape),
-            "b": jnp.zeros(shape[-1], jnp.float32),
-        }
-    return params
+        layers.append({"w": stds[i] * flat.reshape(shape), "b": jnp.zeros(shape[-1], jnp.float32)})
+    return layers
 
 
 def activate(x: jax.Array, name: str) -> jax.Array:
@@ -115,6 +224,8 @@ def patches(x: jax.Array, kernel: int) -> jax.Array:
     Output (N, H, W, k*k*C), features ordered (row, column, channel) like a
     reshaped HWIO kernel, so a convolution is one matrix product.
     """
+    if kernel == 1:
+        return x
     _, h, w, _ = x.shape
     p = kernel // 2
     padded = jnp.pad(x, ((0, 0), (p, kernel - 1 - p), (p, kernel - 1 - p), (0, 0)))
@@ -142,24 +253,84 @@ def forward(
     *,
     key: jax.Array | None = None,
     taps: dict | None = None,
+    state: dict | None = None,
+    train: bool = False,
 ) -> tuple[jax.Array, dict]:
     """Logits for a batch of NHWC images, and each layer's input (for K-FAC).
 
     ``key`` turns dropout on (training); ``taps`` are zeros added to each layer's
     pre-activation output, so the gradient with respect to a tap is the gradient
     with respect to that pre-activation (how K-FAC reads its G statistics).
+    Batch norm: ``train=True`` normalises by the batch; otherwise by the running
+    statistics in ``state`` (`init_state`'s shape), or by the batch without them.
+    `apply` also returns the updated statistics.
+    """
+    logits, inputs, _ = apply(params, x, cfg, key=key, taps=taps, state=state, train=train)
+    return logits, inputs
+
+
+def apply(
+    params: dict,
+    x: jax.Array,
+    cfg: ModelConfig,
+    *,
+    key: jax.Array | None = None,
+    taps: dict | None = None,
+    state: dict | None = None,
+    train: bool = False,
+    maps: dict | None = None,
+) -> tuple[jax.Array, dict, dict]:
+    """`forward`, and the model state after this batch (batch norm's running statistics).
+
+    Each block: s = conv(h) (tap ``conv{i}``); z = norm(s) (batch/layer: tap
+    ``norm{i}`` on scale * x̂ + shift); with skip, z + h, or z + a 1x1
+    projection of h (tap ``skip{i}``) where the channels change; then the
+    activation, then the pool. The skip spans conv, norm and activation and the
+    pool comes after it, so the pool never changes the size inside a skip.
+    ``inputs`` also holds, under ``norm{i}``, x̂ (batch/layer) or the output of
+    the unit-norm filters v/||v|| without bias (weight norm). ``maps``, if given,
+    is filled with the lecture's pictures: conv{i}, act{i}, pool{i}.
     """
     taps = taps if taps is not None else {}
-    inputs = {}
+    inputs, new_state = {}, dict(state or {})
 
     def tap(name, s):
         return s + taps[name] if name in taps else s
 
     h = x
-    for name in CONV_LAYERS:
+    for block in cfg.blocks:
+        name, norm_name = block.name, f"norm{block.index}"
+        layer = params[name]
         inputs[name] = h
-        s = tap(name, conv2d(h, params[name]["w"], params[name]["b"]))
-        h = max_pool(activate(s, cfg.activation))
+        if cfg.norm == "weight":
+            g = params[norm_name]["g"]
+            u = conv2d(h, norms.unit_filters(layer["w"]), jnp.zeros_like(layer["b"]))
+            inputs[norm_name] = u
+            s = tap(name, g * u + layer["b"])
+        else:
+            s = tap(name, conv2d(h, layer["w"], layer["b"]))
+        z = s
+        if cfg.norm in ("batch", "layer"):
+            own = (state or {}).get(norm_name)
+            xhat, stats = norms.standardise(s, cfg.norm, own, train)
+            if stats:
+                new_state[norm_name] = stats
+            inputs[norm_name] = xhat
+            z = tap(norm_name, params[norm_name]["scale"] * xhat + params[norm_name]["shift"])
+        if cfg.skip:
+            if block.projection:
+                inputs[block.projection] = h
+                proj = params[block.projection]
+                z = z + tap(block.projection, conv2d(h, proj["w"], proj["b"]))
+            else:
+                z = z + h
+        a = activate(z, cfg.activation)
+        h = max_pool(a) if block.pool else a
+        if maps is not None:
+            i = block.index
+            maps[f"conv{i}"], maps[f"act{i}"] = s, a
+            if block.pool:
+                maps[f"pool{i}"] = h
     h = h.reshape(h.shape[0], -1)
     inputs["dense1"] = h
     h = activate(tap("dense1", h @ params["dense1"]["w"] + params["dense1"]["b"]), cfg.activation)
@@ -168,31 +339,32 @@ def forward(
         h = jnp.where(keep, h / (1.0 - cfg.dropout), 0.0)
     inputs["dense2"] = h
     logits = tap("dense2", h @ params["dense2"]["w"] + params["dense2"]["b"])
-    return logits, inputs
+    return logits, inputs, new_state
 
 
 def tap_zeros(cfg: ModelConfig, batch: int) -> dict:
     """Zero taps of each layer's pre-activation shape for a batch."""
-    h, w = cfg.image_shape
-    c1, c2 = cfg.channels
-    return {
-        "conv1": jnp.zeros((batch, h, w, c1)),
-        "conv2": jnp.zeros((batch, h // 2, w // 2, c2)),
-        "dense1": jnp.zeros((batch, cfg.hidden)),
-        "dense2": jnp.zeros((batch, cfg.n_classes)),
-    }
+    taps = {}
+    for b in cfg.blocks:
+        shape = (batch, *b.side, b.channels)
+        taps[b.name] = jnp.zeros(shape)
+        if cfg.norm in ("batch", "layer"):
+            taps[f"norm{b.index}"] = jnp.zeros(shape)
+        if b.projection:
+            taps[b.projection] = jnp.zeros(shape)
+    taps["dense1"] = jnp.zeros((batch, cfg.hidden))
+    taps["dense2"] = jnp.zeros((batch, cfg.n_classes))
+    return taps
 
 
 @partial(jax.jit, static_argnums=2)
-def feature_maps(params: dict, x: jax.Array, cfg: ModelConfig) -> dict:
-    """The lecture's pictures for a batch: after convolution, activation and pooling."""
-    maps = {}
-    h = x
-    for i, name in enumerate(CONV_LAYERS, start=1):
-        s = conv2d(h, params[name]["w"], params[name]["b"])
-        a = activate(s, cfg.activation)
-        h = max_pool(a)
-        maps[f"conv{i}"], maps[f"act{i}"], maps[f"pool{i}"] = s, a, h
+def feature_maps(params: dict, x: jax.Array, cfg: ModelConfig, state: dict | None = None) -> dict:
+    """The lecture's pictures for a batch: after convolution, activation and pooling.
+
+    Evaluation mode: batch norm by the running statistics in ``state``.
+    """
+    maps: dict = {}
+    apply(params, x, cfg, state=state, maps=maps)
     return maps
 
 

@@ -5,7 +5,9 @@ and clipping, ``chain(add_decayed_weights(wd), clip_by_global_norm(c), tx)``
 (the decay is an L2 penalty, so the clip sees the penalised gradient), turned
 into a ``Stepper``: ``init(params) -> state`` and
 ``step(params, state, x, y, key) -> (params, state, loss, accuracy)``, pure
-and jit-able. The only difference K-FAC makes is its gradient function, which
+and jit-able. The state is a `TrainState`: the optimizer's, and the model's
+own (batch norm's running statistics, updated by each training step).
+The only difference K-FAC makes is its gradient function, which
 also measures the batch's Kronecker factors and hands them to the chain as
 the extra argument ``kfac_factors``.
 """
@@ -17,7 +19,7 @@ import functools
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import optax
@@ -26,7 +28,7 @@ from optviz import optimizers
 from optviz.errors import OptvizError
 from optviz.optimizers.spec import canonical as canonical_hparams
 from optviz.trainer.kfac import check_fisher, kfac, kfac_gradients
-from optviz.trainer.model import ModelConfig, accuracy, cross_entropy, forward
+from optviz.trainer.model import ModelConfig, accuracy, apply, cross_entropy, init_state
 
 KFAC = "kfac"  # the registry's name; in the trainer it is the per-layer method of kfac.py
 KFAC_EXTRA = ("fisher",)  # K-FAC hyperparameters of its gradient function, not of the chain
@@ -109,21 +111,34 @@ def transform(
 
 
 def gradient_fn(name: str, cfg: ModelConfig, hparams: Mapping[str, Any] | None = None) -> Callable:
-    """``(params, x, y, key) -> ((loss, accuracy), gradient, extra arguments for the chain)``."""
+    """``(params, x, y, key, model_state=None) -> ((loss, accuracy), gradient, extra)``.
+
+    ``extra`` holds the extra arguments for the chain, and ``model_state``: the
+    model's state after this training-mode pass (batch norm's statistics).
+    """
     if name == KFAC:
         return kfac_gradients(cfg, resolve_hparams(name, hparams).get("fisher", "true"))
 
-    def loss_fn(params, x, y, key):
-        logits, _ = forward(params, x, cfg, key=key if cfg.dropout > 0 else None)
-        return cross_entropy(logits, y), accuracy(logits, y)
+    def loss_fn(params, x, y, key, model_state):
+        logits, _, new_state = apply(
+            params, x, cfg, key=key if cfg.dropout > 0 else None, state=model_state, train=True
+        )
+        return cross_entropy(logits, y), (accuracy(logits, y), new_state)
 
     grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
-    def gradients(params, x, y, key):
-        (loss, acc), grads = grad_fn(params, x, y, key)
-        return (loss, acc), grads, {}
+    def gradients(params, x, y, key, model_state=None):
+        (loss, (acc, new_state)), grads = grad_fn(params, x, y, key, model_state)
+        return (loss, acc), grads, {"model_state": new_state}
 
     return gradients
+
+
+class TrainState(NamedTuple):
+    """What a training step carries besides the weights."""
+
+    opt: Any  # the optax chain's state
+    model: dict  # the model's state: batch norm's running statistics ({} without)
 
 
 @dataclass(frozen=True)
@@ -159,12 +174,17 @@ def _build(name: str, cfg: ModelConfig, hp: tuple, weight_decay: float, clip) ->
     tx = transform(name, dict(hp), weight_decay=weight_decay, clip=clip)
     gradients = gradient_fn(name, cfg, dict(hp))
 
-    def step(params, state, x, y, key):
-        (loss, acc), grads, extra = gradients(params, x, y, key)
-        updates, state = tx.update(grads, state, params, **extra)
-        return optax.apply_updates(params, updates), state, loss, acc
+    def init(params):
+        return TrainState(tx.init(params), init_state(cfg))
 
-    return Stepper(name, tx.init, step)
+    def step(params, state, x, y, key):
+        (loss, acc), grads, extra = gradients(params, x, y, key, state.model)
+        extra = dict(extra)
+        model = extra.pop("model_state")
+        updates, opt = tx.update(grads, state.opt, params, **extra)
+        return optax.apply_updates(params, updates), TrainState(opt, model), loss, acc
+
+    return Stepper(name, init, step)
 
 
 _cached_build = functools.lru_cache(maxsize=64)(_build)

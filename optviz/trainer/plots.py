@@ -66,6 +66,12 @@ def _draw(axes, result, colors, upto: int | None = None) -> None:
             ax.plot(c.epoch[:k], test[:k], color=color, lw=2, label=f"{name} test")
             ax.plot(c.epoch[:k], train[:k], color=color, lw=1.2, ls="--", label=f"{name} train")
     title = f"{result.dataset}, batch size {result.batch_size}"
+    cfg = result.config
+    knobs = [f"depth {cfg.depth}"] if cfg.depth != 2 else []
+    knobs += [f"{cfg.norm} norm"] if cfg.norm != "none" else []
+    knobs += ["skip"] if cfg.skip else []
+    if knobs:
+        title += ", " + ", ".join(knobs)
     if result.interrupted:
         title += " (interrupted)"
     loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title=title)
@@ -118,19 +124,14 @@ def feature_maps_png(
     """The lecture's pictures: rows after convolution, after activation, after pooling.
 
     ``image`` is one (H, W, C) input; ``maps`` holds (H', W', channels) arrays
-    for the keys conv1, act1, pool1 (and conv2, act2, pool2 when present).
+    for the keys conv1, act1, pool1, conv2, ... (a block without a pool has no poolN).
     """
     from matplotlib.figure import Figure
 
-    rows = [k for k in ("conv1", "act1", "pool1", "conv2", "act2", "pool2") if k in maps]
-    labels = {
-        "conv1": "conv 1",
-        "act1": "activation 1",
-        "pool1": "max-pool 1",
-        "conv2": "conv 2",
-        "act2": "activation 2",
-        "pool2": "max-pool 2",
-    }
+    kinds = {"conv": "conv", "act": "activation", "pool": "max-pool"}
+    blocks = sorted({int(k.removeprefix("conv")) for k in maps if k.startswith("conv")})
+    rows = [f"{kind}{i}" for i in blocks for kind in kinds if f"{kind}{i}" in maps]
+    labels = {f"{kind}{i}": f"{word} {i}" for i in blocks for kind, word in kinds.items()}
     n = min(channels, min(maps[k].shape[-1] for k in rows))
     fig = Figure(figsize=(1.3 * (n + 1), 1.4 * len(rows)), dpi=100, layout="constrained")
     axes = fig.subplots(len(rows), n + 1, squeeze=False)
@@ -144,9 +145,12 @@ def feature_maps_png(
         ax.set_yticks([])
         if r:
             ax.set_frame_on(False)
+        row = maps[key][..., :n]
         for c in range(n):
             ax = axes[r, c + 1]
-            ax.imshow(maps[key][..., c], cmap="gray")
+            flat = np.ptp(row[..., c]) == 0  # e.g. a 1x1 map: shown on the row's scale
+            scale = {"vmin": row.min(), "vmax": row.max()} if flat else {}
+            ax.imshow(row[..., c], cmap="gray", **scale)
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:

@@ -44,6 +44,10 @@ class TrainResult:
     batch_size: int
     steps_per_epoch: int
     interrupted: bool = False
+    # Per optimizer: the model's state (batch norm's running statistics, {} without).
+    model_state: dict[str, dict] = field(default_factory=dict)
+    # Per optimizer: the largest Hessian eigenvalue of the training loss at the end.
+    sharpness: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> list[dict]:
         """One row per optimizer with its last evaluated numbers."""
@@ -63,6 +67,7 @@ class TrainResult:
                     "test_acc": c.test_acc[-1],
                     "seconds": seconds,
                     "steps_per_s": c.step[-1] / seconds if seconds > 0 else math.nan,
+                    "sharpness": self.sharpness.get(name, math.nan),
                 }
             )
         return rows
@@ -94,9 +99,19 @@ def read_metrics(path: str | Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def save_params(path: str | Path, params: dict, cfg: ModelConfig) -> Path:
-    """Weights as ``layer/w`` arrays in an .npz, with the model config as JSON."""
+STATE = "state:"  # prefix of the model state's arrays in a params .npz
+
+
+def save_params(
+    path: str | Path, params: dict, cfg: ModelConfig, state: dict | None = None
+) -> Path:
+    """Weights as ``layer/w`` arrays in an .npz, with the model config as JSON.
+
+    The model's state (batch norm's running statistics) goes in as ``state:layer/k``.
+    """
     arrays = {f"{layer}/{k}": np.asarray(v) for layer, p in params.items() for k, v in p.items()}
+    for layer, part in (state or {}).items():
+        arrays.update({f"{STATE}{layer}/{k}": np.asarray(v) for k, v in part.items()})
     arrays["config"] = np.array(json.dumps(dataclasses.asdict(cfg)))
     path = Path(path)
     np.savez(path, **arrays)
@@ -104,12 +119,20 @@ def save_params(path: str | Path, params: dict, cfg: ModelConfig) -> Path:
 
 
 def load_params(path: str | Path) -> tuple[dict, ModelConfig]:
+    params, _, cfg = load_model(path)
+    return params, cfg
+
+
+def load_model(path: str | Path) -> tuple[dict, dict, ModelConfig]:
+    """Weights, model state and config from a params .npz (`save_params`)."""
     with np.load(path) as z:
         raw = json.loads(str(z["config"]))
         cfg = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
         params: dict = {}
+        state: dict = {}
         for key in z.files:
             if key != "config":
-                layer, name = key.split("/")
-                params.setdefault(layer, {})[name] = z[key]
-    return params, cfg
+                into = state if key.startswith(STATE) else params
+                layer, name = key.removeprefix(STATE).split("/")
+                into.setdefault(layer, {})[name] = z[key]
+    return params, state, cfg
