@@ -8,6 +8,7 @@ from optviz.cli import (
     animate_cmds,  # noqa: F401  (registers animate, show)
     gallery_cmds,  # noqa: F401  (registers gallery)
     inspect_cmds,  # noqa: F401  (registers list, trajectory)
+    landscape_cmds,  # noqa: F401  (registers landscape)
     train_cmds,
 )
 from optviz.cli.app import app, main

@@ -26,17 +26,21 @@ def gallery_command(
     Also rewrites the folder's record.toml: the library versions that made each
     file and digests of its spec and paths, which the tests check the files against.
     """
-    from optviz import gallery
+    from optviz import gallery, netgallery
 
     entries = gallery.load(spec)
-    names = [e.name for e in entries]
+    nets = netgallery.load(spec)
+    names = [e.name for e in entries] + [e.name for e in nets]
     if only is not None:
         entries = [e for e in entries if e.name == only]
-        if not entries:
+        nets = [e for e in nets if e.name == only]
+        if not entries and not nets:
             raise UnknownNameError("animation", only, names)
     if commands:
         for entry in entries:
             typer.echo(gallery.command_for(entry))
+        for net in nets:
+            typer.echo(netgallery.command_for(net))
         return
     if not out.is_dir():
         raise OptvizError(f"--out {out} is not a folder")
@@ -47,18 +51,27 @@ def gallery_command(
     for entry in entries:
         race = races[entry.name]
         gallery.check_view(entry, race)
+    lands = {net.name: netgallery.landscape_for(net) for net in nets}
+
+    def keep(name, made) -> None:
+        # after each file, so that an interrupted run leaves every record true
+        records[name] = made
+        kept = {n: records[n] for n in names if n in records}  # spec order
+        write_text(record, gallery.records_text(kept))
+
     for entry in entries:
         race = races[entry.name]
         info = gallery.render_entry(entry, out, race=race)
         typer.echo(f"wrote {info.path}: {info.n_frames} frames, {info.bytes / 1024:.0f} KiB")
-        # after each file, so that an interrupted run leaves every record true
-        records[entry.name] = gallery.record_of(entry, race)
-        kept = {name: records[name] for name in names if name in records}  # spec order
-        write_text(record, gallery.records_text(kept))
+        keep(entry.name, gallery.record_of(entry, race))
+    for net in nets:
+        info = netgallery.render_entry(net, out, lands[net.name])
+        typer.echo(f"wrote {info.path}: {info.n_frames} frames, {info.bytes / 1024:.0f} KiB")
+        keep(net.name, netgallery.record_of(net, lands[net.name], info.path))
     typer.echo(f"wrote {record}")
     if only is None:
         readme = out / "README.md"
-        write_text(readme, gallery.readme_text(entries))
+        write_text(readme, gallery.readme_text(entries) + netgallery.readme_part(nets))
         typer.echo(f"wrote {readme}")
 
 

@@ -29,6 +29,8 @@ _LAZY = {
     "explore": "optviz.explorer",
     "train": "optviz.trainer",
     "TrainResult": "optviz.trainer",
+    "landscape": "optviz.weightspace",
+    "Landscape": "optviz.weightspace",
 }
 _SUBMODULES = ("surfaces", "optimizers", "engine", "paths", "errors", "render", "trainer")
 

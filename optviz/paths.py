@@ -27,6 +27,9 @@ class Path:
     color, marker: override the registry's (None: the registry's).
     start_index, start: which of the race's start points the path began at.
     diverged_at: the step at which the path went non-finite, or None.
+    plane_loss: (steps + 1,) the loss of the drawn surface at xy, where it is not
+        `loss` (a path projected onto a plane of a higher-dimensional space): the
+        loss panel draws it dashed and the 3-D view puts the path on it (None: `loss`).
     """
 
     xy: np.ndarray
@@ -38,3 +41,4 @@ class Path:
     start_index: int = 0
     start: tuple[float, float] | None = None
     diverged_at: int | None = None
+    plane_loss: np.ndarray | None = None

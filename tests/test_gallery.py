@@ -18,7 +18,7 @@ import pytest
 from PIL import Image, ImageSequence
 from typer.testing import CliRunner
 
-from optviz import gallery
+from optviz import gallery, netgallery
 from optviz.cli import app
 from optviz.errors import OptvizError
 
@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GALLERY = ROOT / "gallery"
 SPEC = GALLERY / "gallery.toml"
 ENTRIES = gallery.load(SPEC)
+LANDSCAPES = netgallery.load(SPEC)
 REQUIRED = {"saddle_point", "beales_function", "long_valley"}
 
 # The pixel tolerance under library versions other than the recorded ones. A new
@@ -288,8 +289,9 @@ def test_the_command_for_an_entry_makes_the_same_file(tmp_path, monkeypatch):
 
 def test_gallery_readme_shows_every_gif_with_its_caption():
     text = (ROOT / "gallery" / "README.md").read_text(encoding="utf-8")
-    assert text == gallery.readme_text(ENTRIES), "stale gallery/README.md: run `optviz gallery`"
-    for entry in ENTRIES:
+    expected = gallery.readme_text(ENTRIES) + netgallery.readme_part(LANDSCAPES)
+    assert text == expected, "stale gallery/README.md: run `optviz gallery`"
+    for entry in [*ENTRIES, *LANDSCAPES]:
         assert f"({entry.filename})" in text
         assert entry.caption in text
         assert f"optviz gallery --only {entry.name}" in text
@@ -314,3 +316,37 @@ def test_bad_specs_are_reported(tmp_path):
         gallery.load(bad)
     result = CliRunner().invoke(app, ["gallery", "--spec", str(SPEC), "--only", "sadle_point"])
     assert result.exit_code == 2 and "did you mean 'saddle_point'" in result.output
+
+
+def test_the_cnn_landscape_is_in_the_spec():
+    (entry,) = [e for e in LANDSCAPES if e.name == "cnn_landscape"]
+    assert set(entry.optimizers) == {"sgd", "momentum", "adam", "kfac"}
+    assert entry.dataset == "digits"
+
+
+@pytest.mark.parametrize("entry", LANDSCAPES, ids=lambda e: e.name)
+def test_committed_landscape_matches_its_record(entry):
+    """The numbers take a minute of training to recompute (`optviz gallery --only NAME`
+    does); here: the spec and the file are the ones record.toml says were made together."""
+    committed = GALLERY / entry.filename
+    assert committed.exists(), f"run `optviz gallery --only {entry.name}` and commit the GIF"
+    assert committed.stat().st_size <= 1_000_000
+    record = gallery.load_records(GALLERY / gallery.RECORD).get(entry.name)
+    assert record is not None, f"{gallery.RECORD} has no record of {entry.name}"
+    assert record.spec == netgallery.spec_digest(entry), "the spec changed: re-render it"
+    assert record.paths["file"] == netgallery.file_digest(committed), "the file changed"
+    assert {"grid", *entry.optimizers} <= set(record.paths)
+    with Image.open(committed) as im:
+        assert im.size == tuple(entry.size)
+        assert 2 <= im.n_frames <= entry.frames
+
+
+def test_bad_landscape_tables_are_reported(tmp_path):
+    bad = tmp_path / "g.toml"
+    bad.write_text('[[landscape]]\nname = "x"\noptimizers = ["adam"]\ncaption = "c"\n'
+                   'plane = "pac"\n')  # fmt: skip
+    with pytest.raises(OptvizError, match="did you mean 'pca'"):
+        netgallery.load(bad)
+    bad.write_text('[[landscape]]\nname = "x"\noptimizers = ["adam"]\n')
+    with pytest.raises(OptvizError, match="missing caption"):
+        netgallery.load(bad)

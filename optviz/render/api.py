@@ -234,6 +234,27 @@ def render(
         fit=fit,
         starts=None if starts is None else np.asarray(starts, dtype=np.float64),
     )
+    return write_stage(
+        stage, n_steps, out, fmt=fmt, frames=frames, fps=fps, hold=hold,
+        transparent=transparent, progress=progress,
+    )  # fmt: skip
+
+
+def write_stage(
+    stage: Stage,
+    n_steps: int,
+    out: FsPath,
+    *,
+    fmt: str,
+    frames: int,
+    fps: float,
+    hold: float,
+    transparent: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> RenderInfo:
+    """Write a ready `stage`'s frames to `out` (arguments checked as `render` checks them):
+    for pictures built on the figure engine by other means than `make_stage`."""
+    writer = writer_for(fmt)
     steps = frame_steps(n_steps, min(int(frames), n_steps))
     if writer.still:
         steps = steps[-1:]

@@ -19,7 +19,9 @@ def loss_limits(tracks: list[Track]) -> tuple[float, float, bool]:
     """(low, high, log?) for the loss axis, from the finite losses actually reached,
     rounded outwards (to decades on a log axis, else to tick multiples), so small
     changes of the paths keep the same axis and the explorer's background is reused."""
-    vals = np.concatenate([t.loss[: t.last + 1] for t in tracks] or [np.zeros(0)])
+    seen = [t.loss[: t.last + 1] for t in tracks]
+    seen += [t.plane_loss[: t.last + 1] for t in tracks if t.plane_loss is not None]
+    vals = np.concatenate(seen or [np.zeros(0)])
     vals = vals[np.isfinite(vals)]
     if vals.size == 0:
         return 0.0, 1.0, False
@@ -32,7 +34,8 @@ def loss_limits(tracks: list[Track]) -> tuple[float, float, bool]:
 
 
 class LossScene:
-    """Axes fixed from the start (so nothing rescales mid-animation); lines grow."""
+    """Axes fixed from the start (so nothing rescales mid-animation); lines grow. A
+    track with a `plane_loss` gets it as a second, dashed line in its colour."""
 
     def __init__(
         self,
@@ -60,14 +63,23 @@ class LossScene:
         ax.grid(True, color=theme.muted, alpha=0.3, lw=0.8)
         self.steps = np.arange(n_steps, dtype=np.float64)
         self.lines: list[Line2D] = []
+        self.dashed: list[Line2D | None] = []
         for t in tracks:
             line = Line2D([], [], color=t.color, lw=LINE_WIDTH, animated=animated, zorder=7)
             ax.add_line(line)
             self.lines.append(line)
+            dashed = None
+            if t.plane_loss is not None:
+                dashed = Line2D(
+                    [], [], color=t.color, lw=0.7 * LINE_WIDTH, ls=(0, (3, 2)),
+                    animated=animated, zorder=6.5,
+                )  # fmt: skip
+                ax.add_line(dashed)
+            self.dashed.append(dashed)
 
     @property
     def artists(self) -> list[Line2D]:
-        return list(self.lines)
+        return [*(d for d in self.dashed if d is not None), *self.lines]
 
     def set_tracks(self, tracks: list[Track]) -> None:
         self.tracks = tracks
@@ -76,6 +88,10 @@ class LossScene:
         for t, line in zip(self.tracks, self.lines, strict=True):
             sl = t.upto(step)
             line.set_data(self.steps[sl], t.loss[sl])
+        for t, dashed in zip(self.tracks, self.dashed, strict=True):
+            if dashed is not None and t.plane_loss is not None:
+                sl = t.upto(step)
+                dashed.set_data(self.steps[sl], t.plane_loss[sl])
 
     def to_pixels(self, xy: np.ndarray) -> np.ndarray:
         return to_pixels(self.ax, xy)

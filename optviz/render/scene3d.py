@@ -121,7 +121,7 @@ class SurfaceScene:
         x0, x1, y0, y1, ztop = self.box
         self.tracks, self.xyz = tracks, []
         for t in tracks:
-            z = t.loss + self.lift
+            z = (t.loss if t.plane_loss is None else t.plane_loss) + self.lift
             inside = (
                 (t.xy[:, 0] >= x0)
                 & (t.xy[:, 0] <= x1)

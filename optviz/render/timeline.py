@@ -49,6 +49,7 @@ class Track:
     event: str | None = None  # "left" or "diverged"
     event_step: int | None = None
     exit_xy: np.ndarray = field(default_factory=lambda: np.full(2, np.nan))
+    plane_loss: np.ndarray | None = None  # (T,) the drawn surface's loss at xy (see Path)
 
     def upto(self, step: int) -> slice:
         """Rows to draw when the animation is at `step`."""
@@ -108,6 +109,12 @@ def make_track(path: Path, name: str, lang: str = "en", box=None, theme: str = "
         xy = xy.copy()
         xy[last + 1 :] = xy[last]
     loss = np.where(np.isfinite(loss), loss, np.nan)
+    plane_loss = None
+    if path.plane_loss is not None:
+        plane_loss = np.asarray(path.plane_loss, dtype=np.float64)
+        if plane_loss.shape != loss.shape:
+            raise OptvizError(f"path {name!r}: plane_loss must have the shape of loss")
+        plane_loss = np.where(np.isfinite(plane_loss), plane_loss, np.nan)
     event, step, exit_xy = None, None, np.full(2, np.nan)
     left = _left_at(xy, last, box) if box is not None else None
     if left is not None and (diverged is None or left <= diverged):
@@ -129,6 +136,7 @@ def make_track(path: Path, name: str, lang: str = "en", box=None, theme: str = "
         event,
         step,
         exit_xy,
+        plane_loss,
     )
 
 

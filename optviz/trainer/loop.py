@@ -118,8 +118,13 @@ def fit(
     log_every: int = 10,
     log: MetricsLog | None = None,
     callback: Callable[[dict], None] | None = None,
+    snapshot: Callable[[str, int, dict], None] | None = None,
 ) -> TrainResult:
-    """Train one model per optimizer; returns the curves (partial if interrupted)."""
+    """Train one model per optimizer; returns the curves (partial if interrupted).
+
+    snapshot(name, step, params): called with each optimizer's weights at step 0 and
+    after every chunk of `log_every` steps (how `optviz landscape` records paths).
+    """
     hparams = hparams or {}
     steppers = [
         make_stepper(n, cfg, hparams.get(n), weight_decay=weight_decay, clip=clip)
@@ -176,6 +181,8 @@ def fit(
     try:
         for name in curves:
             record_epoch(name, 0)
+            if snapshot is not None:
+                snapshot(name, 0, params[name])
         for epoch in range(1, epochs + 1):
             batches = epoch_batches(n_train, batch_size, rng)
             for name in curves:
@@ -194,6 +201,8 @@ def fit(
                     acc = float(np.mean(np.asarray(acc)[:n_real]))
                     seconds[name] += time.perf_counter() - tic
                     interrupt.check()  # a Ctrl-C swallowed inside JAX still stops here
+                    if snapshot is not None:
+                        snapshot(name, first + n_real, params[name])
                     curves[name].batch_step.append(first + n_real)
                     curves[name].batch_loss.append(loss)
                     emit(
