@@ -31,6 +31,8 @@ _LAZY = {
     "TrainResult": "optviz.trainer",
     "landscape": "optviz.weightspace",
     "Landscape": "optviz.weightspace",
+    "compare_landscapes": "optviz.weightspace",
+    "Comparison": "optviz.weightspace",
 }
 _SUBMODULES = ("surfaces", "optimizers", "engine", "paths", "errors", "render", "trainer")
 

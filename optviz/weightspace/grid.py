@@ -3,11 +3,15 @@
 One jit-compiled program evaluates the mean softmax cross-entropy of the network
 (`optviz.trainer.model.forward`, no dropout) over the whole training set for a
 block of weight vectors: `vmap` over the vectors, `lax.scan` over chunks of
-DATA_CHUNK examples (the last padded, masked out). The block is spread over every
-JAX device with `jax.sharding`: a one-axis mesh over the weight vectors, the data
-replicated. Each device always gets POINTS_PER_DEVICE vectors per call (the last
-call padded), so every device runs the same program on any number of devices and
-the numbers do not depend on the device count.
+DATA_CHUNK examples (the last padded, masked out). A batch-normalised network is
+evaluated in training mode: each chunk normalised by its own examples' statistics
+(the padding left out), so the loss is a function of the weights alone; running
+statistics belong to one trained network and mean nothing elsewhere on a plane.
+The block is spread over every JAX device with `jax.sharding`: a one-axis mesh
+over the weight vectors, the data replicated. Each device always gets
+POINTS_PER_DEVICE vectors per call (the last call padded), so every device runs
+the same program on any number of devices and the numbers do not depend on the
+device count.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ def _program(cfg: ModelConfig, devices: tuple) -> Callable:
 
         def body(total, batch):
             x, y, keep = batch
-            logits, _ = forward(params, x, cfg)
+            logits, _ = forward(params, x, cfg, mask=keep)  # batch norm: the chunk's own
             nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1)[:, 0]
             return total + jnp.sum(nll * keep), None
 
