@@ -12,7 +12,7 @@ from optviz.cli.parse import parse_hparams, parse_size
 from optviz.errors import OptvizError, UnknownNameError
 
 DEFAULT_OUT = Path("cnn_compare.png")
-DEFAULT_SIZE = "1440x560"
+DEFAULT_SIZE = "1440x520"
 CLI_DEFAULTS = {"batch_size": "32", "depth": 2, "norm": "none", "skip": False}
 
 

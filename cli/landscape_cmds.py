@@ -146,7 +146,7 @@ def landscape_command(
     size: Annotated[
         str | None,
         typer.Option(
-            help="WxH pixels, or 4:3, 16:9 [default: 880x480; --compare: 1440x560].",
+            help="WxH pixels, or 4:3, 16:9 [default: 880x480; --compare: 1440x520].",
             show_default=False,
         ),
     ] = None,

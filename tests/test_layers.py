@@ -2,7 +2,8 @@
 function) points down the stack, so no cycle can come back.
 
     errors  <  i18n, paths  <  surfaces  <  optimizers  <  engine  <  render
-    <  racing, trainer  <  weightspace  <  explorer, gallery  <  netgallery  <  cli
+    <  racing, trainer  <  weightspace  <  explorer, gallery
+    <  netgallery, comparegallery  <  cli
 
 A module may import its own component and any lower layer; nothing inside the package
 imports the lazy facade (`import optviz`), which only the command line may use.
@@ -28,7 +29,7 @@ LAYERS = [
     {"racing", "trainer"},
     {"weightspace"},
     {"explorer", "gallery"},
-    {"netgallery"},
+    {"netgallery", "comparegallery"},
     {"cli"},
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}

@@ -60,7 +60,7 @@ def comparison_figure(
     line_kind: str,
     line: Sequence[tuple[np.ndarray, np.ndarray]],
     *,
-    size: tuple[int, int] = (1440, 560),
+    size: tuple[int, int] = (1440, 520),
     theme: str = "light",
     title: str | None = None,
 ) -> Figure:
@@ -74,12 +74,12 @@ def comparison_figure(
     norm = shared_norm([p.loss for p in panels])
     levels = np.geomspace(norm.vmin, norm.vmax, LEVELS)
     cmap = theme_cmap(th)
-    top, height = 0.78, 0.62
-    lefts = (0.06, 0.31)
+    top, height = 0.8, 0.64
+    lefts = (0.055, 0.3)
     same_box = all(np.array_equal(p.betas, panels[0].betas) for p in panels)
     contour_sets = []
     for k, (p, left) in enumerate(zip(panels, lefts, strict=True)):
-        ax = fig.add_axes((left, 1 - top, 0.21, height))
+        ax = fig.add_axes((left, 1 - top, 0.23, height))
         style_axes(ax, th, fs * 0.85)
         loss = np.clip(np.asarray(p.loss, np.float64), norm.vmin, norm.vmax)
         cs = ax.contourf(p.alphas, p.betas, loss, levels=levels, norm=norm, cmap=cmap,
@@ -103,7 +103,7 @@ def comparison_figure(
             f"{p.label}\nλmax {_fmt(p.sharpness)}   loss {_fmt(p.final_loss)}",
             color=color, fontsize=fs, loc="center", pad=8, fontweight="bold",
         )  # fmt: skip
-    cax = fig.add_axes((0.535, 1 - top, 0.012, height))
+    cax = fig.add_axes((0.54, 1 - top, 0.012, height))
     bar = fig.colorbar(contour_sets[0], cax=cax)
     bar.ax.yaxis.set_major_locator(FixedLocator(np.geomspace(norm.vmin, norm.vmax, 6)))
     bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
@@ -112,7 +112,7 @@ def comparison_figure(
     bar.ax.tick_params(colors=th.text, labelsize=fs * 0.75)
     bar.outline.set_edgecolor(th.muted)
 
-    ax = fig.add_axes((0.665, 1 - top, 0.31, height))
+    ax = fig.add_axes((0.71, 1 - top, 0.275, height))
     style_axes(ax, th, fs * 0.85)
     if line_kind == "interpolation":
         t, loss = line[0]
@@ -138,7 +138,7 @@ def comparison_figure(
     ax.set_ylabel("training loss")
     ax.grid(True, color=th.muted, alpha=0.3, lw=0.8)
     ax.set_title(heading, color=th.text, fontsize=fs, loc="left", pad=8)
-    ax.legend(loc="upper center", frameon=False, fontsize=fs * 0.85, labelcolor=th.text)
+    ax.legend(loc="best", frameon=False, fontsize=fs * 0.85, labelcolor=th.text)
     if title:
         fig.suptitle(title, color=th.text, fontsize=fs * 1.1, x=0.5, y=0.975)
     return fig

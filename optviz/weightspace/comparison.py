@@ -12,7 +12,7 @@ import numpy as np
 from optviz.weightspace.knobs import Knob
 from optviz.weightspace.result import Landscape
 
-SIZE = (1440, 560)
+SIZE = (1440, 520)
 INLINE_SIZE = (1200, 470)
 
 
