@@ -16,6 +16,11 @@ ratios are of medians (the fastest repeat is shown too: on a busy machine it
 is the least disturbed). A K-FAC step is timed the same two ways against Adam.
 Then: the wall time of `optviz train` with its defaults, and every optimizer's
 final numbers on the bundled digits after 10 epochs.
+
+Knobs (`python bench/bench_train.py knobs`): a scanned training step's cost with
+each knob (depth 1/4/8, each normalisation, skip connections) against the
+default network, Adam and K-FAC, interleaved repeats in the same run; and the
+time of the sharpness measurement (Lanczos on 1000 training images) at each.
 """
 
 from __future__ import annotations
@@ -216,7 +221,88 @@ def accuracy_table() -> None:
         )
 
 
-SECTIONS = {"speed": speed_table, "cli": cli_wall_time, "accuracy": accuracy_table}
+KNOBS = {
+    "default (depth 2)": {},
+    "depth 1": {"depth": 1},
+    "depth 4": {"depth": 4},
+    "depth 8": {"depth": 8},
+    "norm batch": {"norm": "batch"},
+    "norm layer": {"norm": "layer"},
+    "norm weight": {"norm": "weight"},
+    "skip": {"skip": True},
+    "depth 8, batch, skip": {"depth": 8, "norm": "batch", "skip": True},
+}
+
+
+def knobs_table(steps: int = 100, repeats: int = 5) -> None:
+    from optviz.trainer.model import init_state
+    from optviz.trainer.sharpness import SUBSET, sharpness
+
+    data = load_digits()
+    x_all, y_all = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
+    rng = np.random.default_rng(0)
+    idx = np.concatenate([epoch_batches(len(data.x_train), BATCH, rng) for _ in range(3)])[:steps]
+    keys = (jax.random.PRNGKey(1), jax.random.PRNGKey(2))
+    active = np.ones(CHUNK, bool)
+    runs = {}
+    for label, knobs in KNOBS.items():
+        cfg = config_for(data.image_shape, **knobs)
+        params = init_params(jax.random.PRNGKey(0), cfg)
+        for name in ("adam", "kfac"):
+            stepper = make_stepper(name, cfg)
+            runs[label, name] = [_chunk_runner(stepper, False), params, stepper.init(params)]
+    times: dict[tuple, list[float]] = {key: [] for key in runs}
+
+    def go(key):
+        runner, params, state = runs[key]
+        for start in range(0, steps, CHUNK):
+            t = np.arange(start, start + CHUNK, dtype=np.int32)
+            params, state, *_ = runner(
+                params, state, x_all, y_all, idx[start : start + CHUNK], t, active, *keys
+            )
+        jax.block_until_ready(params)
+        runs[key][1:] = [params, state]
+
+    for key in runs:  # compile and warm up
+        go(key)
+    for repeat in range(repeats):
+        for key in list(runs) if repeat % 2 == 0 else list(runs)[::-1]:
+            tic = time.perf_counter()
+            go(key)
+            times[key].append(time.perf_counter() - tic)
+    ms = {key: 1e3 * statistics.median(v) / steps for key, v in times.items()}
+    x, y = data.x_train[:SUBSET], data.y_train[:SUBSET]
+    sharp = {}
+    for label, knobs in KNOBS.items():  # trained weights (Adam's), second call timed
+        cfg = config_for(data.image_shape, **knobs)
+        _, params, state = runs[label, "adam"]
+        sharpness(params, cfg, x, y, state=state.model or init_state(cfg))
+        tic = time.perf_counter()
+        found = sharpness(params, cfg, x, y, state=state.model or init_state(cfg))
+        sharp[label] = (time.perf_counter() - tic, found)
+    base = "default (depth 2)"
+    print(
+        f"\n## Knobs: ms per scanned training step (batch {BATCH}, median of {repeats} x "
+        f"{steps} steps, chunks of {CHUNK}; load {os.getloadavg()[0]:.1f})\n"
+    )
+    print("| network | adam ms/step | vs default | kfac ms/step | vs default "
+          "| sharpness s (products) |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    for label in KNOBS:
+        a, k = ms[label, "adam"], ms[label, "kfac"]
+        seconds, found = sharp[label]
+        print(
+            f"| {label} | {a:.2f} | {a / ms[base, 'adam']:.2f}x | {k:.2f} "
+            f"| {k / ms[base, 'kfac']:.2f}x | {seconds:.2f} ({found.iterations}) |"
+        )
+
+
+SECTIONS = {
+    "speed": speed_table,
+    "cli": cli_wall_time,
+    "accuracy": accuracy_table,
+    "knobs": knobs_table,
+}
 
 if __name__ == "__main__":
     load, cores = os.getloadavg()[0], os.cpu_count()

@@ -11,19 +11,32 @@ from typing import Annotated
 import typer
 
 from optviz.cli.app import app, user_errors
-from optviz.cli.parse import default_out, parse_hparams, parse_names, parse_point, parse_size
+from optviz.cli.parse import (
+    DOMAIN_FLAG,
+    default_out,
+    file_stem,
+    parse_hparams,
+    parse_names,
+    parse_point,
+    parse_size,
+    parse_surface,
+)
 from optviz.cli.parse import positive as check_positive
 from optviz.errors import OptvizError
+
+SURFACE_HELP = "A surface name (see 'optviz list'), or a formula in x and y (with --domain)."
+DOMAIN_HELP = f"A formula's domain: {DOMAIN_FLAG.split(' ', 1)[1]} (e.g. -3,3,-2,2)."
 
 
 @app.command("animate")
 @user_errors
 def animate_command(
     optimizers: Annotated[str, typer.Argument(help="One name, a comma list, or 'all'.")],
-    surface: Annotated[str, typer.Argument(help="A surface name (see 'optviz list').")],
+    surface: Annotated[str, typer.Argument(help=SURFACE_HELP)],
     out: Annotated[
         Path | None, typer.Option(help="Output file [default: <optimizers>_<surface>.<format>].")
     ] = None,
+    domain: Annotated[str | None, typer.Option(help=DOMAIN_HELP)] = None,
     steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 1000,
     frames: Annotated[int, typer.Option(help="Frames, sampled evenly from the steps.")] = 150,
     fps: Annotated[float, typer.Option(help="Frames per second.")] = 30,
@@ -72,15 +85,13 @@ def animate_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Animate optimizers racing on a surface, e.g. `optviz animate adam beale`."""
-    from optviz import surfaces
-
     names = parse_names(optimizers)
-    surf = surfaces.get(surface)  # an unknown name: close matches, before it names a file
+    surf = parse_surface(surface, domain)  # unknown name, bad formula: before it names a file
     fmt = _format(format, out)
     target = (
         Path(out)
         if out is not None
-        else Path(default_out(names, optimizers == "all", surface, fmt))
+        else Path(default_out(names, optimizers == "all", file_stem(surf), fmt))
     )
     _check_writable(target)
     pixels = parse_size(size)
@@ -102,7 +113,9 @@ def animate_command(
 
     import optviz
 
-    race = optviz.race(names, surface, starts=starts, steps=steps, **hparams)
+    race = optviz.race(names, surf, starts=starts, steps=steps, **hparams)
+    if title is None and surf.formula and surf.name == surf.formula:  # a formula of the user's
+        title = f"f(x, y) = {surf.formula}"
     with _progress(quiet) as progress:
         info = race.save(
             target, view=view, frames=frames, fps=fps, size=pixels, theme=theme,
@@ -161,8 +174,9 @@ def _progress(quiet: bool):
 @app.command("show")
 @user_errors
 def show_command(
-    surface: Annotated[str, typer.Argument(help="A surface name (see 'optviz list').")],
+    surface: Annotated[str, typer.Argument(help=SURFACE_HELP)],
     out: Annotated[Path | None, typer.Option(help="Output file [default: <surface>.png].")] = None,
+    domain: Annotated[str | None, typer.Option(help=DOMAIN_HELP)] = None,
     size: Annotated[
         str, typer.Option(help="WxH pixels, or a slide layout: 4:3, 16:9.")
     ] = "640x480",
@@ -174,20 +188,20 @@ def show_command(
     dpi: Annotated[float | None, typer.Option(help="Text and line scale.")] = None,
 ) -> None:
     """Write a still picture of a surface, its minima and default start points."""
-    target = Path(out) if out is not None else Path(f"{surface}.png")
+    surf = parse_surface(surface, domain)
+    target = Path(out) if out is not None else Path(f"{file_stem(surf)}.png")
     fmt = _format(None, target)
     if fmt != "png":
         raise OptvizError(f"optviz show writes a .png still; got {target.name!r}")
     _check_writable(target)
     pixels = parse_size(size)
 
-    import optviz
     from optviz.render import render
 
-    surf = optviz.surfaces.get(surface)
+    heading = surf.name if surf.name == surf.formula else f"{surf.name}: {surf.formula}"
     info = render(
         surf, [], target, view=view, frames=1, size=pixels, theme=theme,
-        title=title if title is not None else f"{surf.name}: {surf.formula}", fmt="png",
+        title=title if title is not None else heading, fmt="png",
         lang=lang, transparent=transparent, dpi=dpi, starts=surf.starts,
     )  # fmt: skip
     typer.echo(f"wrote {info.path}: {info.size[0]}x{info.size[1]} px")

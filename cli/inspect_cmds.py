@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
+from optviz.cli.animate_cmds import DOMAIN_HELP, SURFACE_HELP
 from optviz.cli.app import app, user_errors
-from optviz.cli.parse import parse_hparams, parse_names, parse_point
+from optviz.cli.parse import parse_hparams, parse_names, parse_point, parse_surface
 
 WIDTH = 100  # where a surface's lesson wraps
 
@@ -53,15 +54,19 @@ def list_command(
         hp = ", ".join(f"{k}={v:g}" for k, v in spec.defaults.items())
         typer.echo(f"  {name:<10} {spec.display:<9} {spec.formula}")
         typer.echo(f"  {'':<20} defaults: {hp}")
-    typer.echo("\nAny optax optimizer is also available as optax:NAME, e.g. optax:adabelief.")
+    typer.echo("\nAny optax optimizer is also available as optax:NAME, e.g. optax:adabelief,")
+    typer.echo("and any PyTorch optimizer as torch:NAME, e.g. torch:Adam (needs the torch extra).")
+    typer.echo("A surface may be a formula in x and y with --domain, e.g.")
+    typer.echo('  optviz animate adam,momentum "x**2 + 10*y**2" --domain -3,3,-2,2')
 
 
 @app.command("trajectory")
 @user_errors
 def trajectory_command(
     optimizers: Annotated[str, typer.Argument(help="One name, a comma list, or 'all'.")],
-    surface: Annotated[str, typer.Argument(help="A surface name (see 'optviz list').")],
+    surface: Annotated[str, typer.Argument(help=SURFACE_HELP)],
     steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 300,
+    domain: Annotated[str | None, typer.Option(help=DOMAIN_HELP)] = None,
     start: Annotated[str | None, typer.Option(help="Start point x,y.")] = None,
     every: Annotated[int, typer.Option(help="Print every N-th step.")] = 50,
     lr: Annotated[list[str] | None, typer.Option(help="NAME=VALUE learning rate.")] = None,
@@ -72,11 +77,12 @@ def trajectory_command(
     from optviz.errors import OptvizError
 
     names = parse_names(optimizers)
+    surf = parse_surface(surface, domain)
     if every < 1:
         raise OptvizError(f"--every must be a positive whole number, got {every}")
     starts = None if start is None else [parse_point(start, "--start")]
     result = optviz.trajectories(
-        names, surface, starts=starts, steps=steps, **parse_hparams(names, lr, hp)
+        names, surf, starts=starts, steps=steps, **parse_hparams(names, lr, hp)
     )
     rows = sorted(set(range(0, steps + 1, every)) | {steps})
     typer.echo(f"{'step':>6}  " + "  ".join(f"{n:>26}" for n in names))

@@ -111,3 +111,38 @@ def default_out(names: list[str], all_named: bool, surface: str, fmt: str) -> st
     """`<optimizers>_<surface>.<fmt>`: 'adam_beale.gif', 'sgd-momentum_saddle.gif'."""
     stem = "all" if all_named else "-".join(n.replace(":", "-") for n in names)
     return f"{stem}_{surface}.{fmt}"
+
+
+DOMAIN_FLAG = "--domain XMIN,XMAX,YMIN,YMAX"
+
+
+def parse_domain(text: str) -> tuple[tuple[float, float], tuple[float, float]]:
+    """'XMIN,XMAX,YMIN,YMAX' -> ((xmin, xmax), (ymin, ymax))."""
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise OptvizError(f"--domain must be XMIN,XMAX,YMIN,YMAX (e.g. -3,3,-2,2), got {text!r}")
+    x0, x1, y0, y1 = (parse_number(p, "--domain") for p in parts)
+    return (x0, x1), (y0, y1)
+
+
+def parse_surface(text: str, domain: str | None):
+    """SURFACE: a registry name, or a formula in x and y (which needs --domain).
+
+    The formula is checked first (its syntax and names), then the domain, so a
+    typo is reported as a typo, in one line, before any work."""
+    from optviz import surfaces
+    from optviz.surfaces.formula import NAMES, parse
+
+    box = None if domain is None else parse_domain(domain)
+    name = text.strip()
+    if not (name.isidentifier() and name not in NAMES):  # a formula, not a surface's name
+        parse(text)
+        if box is None:
+            raise OptvizError(f"a formula needs a domain: {DOMAIN_FLAG}")
+    return surfaces.surface(text, box)
+
+
+def file_stem(surface) -> str:
+    """A surface's part of a default file name: its name, or a formula made safe."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "_", surface.name).strip("_")[:40].strip("_")
+    return stem or "surface"

@@ -89,7 +89,6 @@ def _print_summary(result, out: Path) -> None:
         "test loss",
         "test acc",
         "steps/s",
-        "λmax",
     ):
         table.add_column(column, justify="left" if column == "optimizer" else "right")
     for row in result.summary():
@@ -101,16 +100,16 @@ def _print_summary(result, out: Path) -> None:
             f"{row['test_loss']:.4f}",
             f"{row['test_acc']:.2%}",
             f"{row['steps_per_s']:.0f}",
-            "-" if row["sharpness"] != row["sharpness"] else f"{row['sharpness']:.3g}",
         )
     console = Console()
     console.print(table)
     if result.interrupted:
         console.print("[yellow]interrupted: results are for the steps trained so far[/yellow]")
     if result.sharpness:
+        values = ", ".join(f"{name} {value:.4g}" for name, value in result.sharpness.items())
         console.print(
-            "λmax (sharpness): the largest Hessian eigenvalue of the training loss at the "
-            "final weights (first 1000 training images)"
+            f"sharpness (largest Hessian eigenvalue of the training loss): {values}",
+            soft_wrap=True,
         )
     console.print(f"wrote {out / 'metrics.jsonl'}, {out / 'curves.png'}, {out / 'curves.gif'}")
 

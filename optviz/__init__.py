@@ -29,6 +29,8 @@ _LAZY = {
     "explore": "optviz.explorer",
     "train": "optviz.trainer",
     "TrainResult": "optviz.trainer",
+    "surface": "optviz.surfaces",  # bring your own: a formula or a function as a Surface
+    "optimizer": "optviz.optimizers",  # an optax / PyTorch optimizer object with a name
     "landscape": "optviz.weightspace",
     "Landscape": "optviz.weightspace",
     "compare_landscapes": "optviz.weightspace",

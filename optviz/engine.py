@@ -74,23 +74,27 @@ class Trajectories:
 
 
 def trajectory(
-    optimizer: str,
-    surface: str | _surfaces.Surface,
+    optimizer: Any,
+    surface: Any,
     start: Sequence[float] | None = None,
     steps: int = 300,
+    *,
+    domain: Any = None,
     **hparams: Any,
 ) -> np.ndarray:
     """One optimizer's path: an array of shape (steps + 1, 2), row 0 the start."""
     starts = None if start is None else [start]
-    result = trajectories([optimizer], surface, starts=starts, steps=steps, **hparams)
+    result = trajectories([optimizer], surface, starts, steps, domain=domain, **hparams)
     return result.positions[0, 0]
 
 
 def trajectories(
-    optimizers: str | Sequence[str],
-    surface: str | _surfaces.Surface,
+    optimizers: Any,
+    surface: Any,
     starts: Sequence[Sequence[float]] | None = None,
     steps: int = 300,
+    *,
+    domain: Any = None,
     **hparams: Any,
 ) -> Trajectories:
     """Paths of every optimizer from every start point.
@@ -98,15 +102,21 @@ def trajectories(
     A hyperparameter keyword applies to every named optimizer that takes it;
     a dict maps optimizer names to values (``lr={"sgd": 1e-3, "adam": 0.01}``).
     Anything not given comes from the registry's defaults for the surface.
-    optimizers: a name, a list of names, or "all" (every registry optimizer).
+    optimizers: a name, a list of names, or "all" (every registry optimizer); a list
+    may also hold optimizer objects (an optax transformation or factory, a PyTorch
+    optimizer class or factory, `optviz.optimizer(obj, name=...)`), which are named
+    by their labels in the result.
+    surface: a surface name, a `Surface`, a formula in x and y or a function
+    ``f(xy)``; the last two with ``domain=((xmin, xmax), (ymin, ymax))``
+    (see `optviz.surface`).
     """
     names = optimizer_names(optimizers)
-    surf = _surface(surface)
+    surf = _surface(surface, domain)
     xy0 = _starts(surf, starts)
     _check_steps(steps)
     limits.check_steps(steps, len(names) * len(xy0))
     per_opt = split_hparams(names, hparams)
-    used = {name: _optimizers.spec(name).resolve(surf.name, **per_opt[name]) for name in names}
+    used = {name: _optimizers.spec(name).resolve(surf, **per_opt[name]) for name in names}
     runs = _run([(name, [used[name]]) for name in names], surf, xy0, steps)
     pos, loss, div = ([r[k][0] for r in runs] for k in range(3))
     return Trajectories(
@@ -134,10 +144,12 @@ class Sweep:
 
 
 def sweep(
-    optimizer: str,
-    surface: str | _surfaces.Surface,
+    optimizer: Any,
+    surface: Any,
     starts: Sequence[Sequence[float]] | None = None,
     steps: int = 300,
+    *,
+    domain: Any = None,
     **grid: Any,
 ) -> Sweep:
     """Paths over the Cartesian product of hyperparameter values, in one vmapped call.
@@ -146,9 +158,10 @@ def sweep(
     >>> s.positions.shape  # 4 settings x 1 start x 51 rows x 2
     (4, 1, 51, 2)
     """
-    surf = _surface(surface)
+    surf = _surface(surface, domain)
     xy0 = _starts(surf, starts)
     _check_steps(steps)
+    [optimizer] = optimizer_names([optimizer])
     entry = _optimizers.spec(optimizer)
     axes = {
         k: list(v) if isinstance(v, list | tuple | np.ndarray) else [v] for k, v in grid.items()
@@ -158,7 +171,7 @@ def sweep(
         raise OptvizError(f"sweep: {empty[0]} has no values; give one or more")
     combos = [dict(zip(axes, vals, strict=True)) for vals in itertools.product(*axes.values())]
     limits.check_steps(steps, len(combos) * len(xy0))
-    hps = [entry.resolve(surf.name, **c) for c in combos]
+    hps = [entry.resolve(surf, **c) for c in combos]
     [(pos, loss, div)] = _run([(optimizer, hps)], surf, xy0, steps)
     return Sweep(optimizer, surf.name, tuple(hps), xy0, pos, loss, div)
 
@@ -167,17 +180,17 @@ def optimizer_names(optimizers: str | Sequence[str]) -> list[str]:
     """ "all", one name, or several names -> the list of names (each checked)."""
     if optimizers == "all":
         return _optimizers.names()
-    if isinstance(optimizers, str):
+    one_object = isinstance(optimizers, optax.GradientTransformation | _optimizers.Named)
+    if isinstance(optimizers, str) or one_object or callable(optimizers):
         names = [optimizers]
     else:
         try:
             names = list(optimizers)
-        except TypeError:
-            raise OptvizError(
-                f"optimizers must be a name, a list of names or 'all', got {optimizers!r}"
-            ) from None
+        except TypeError:  # one object: `adopt` takes it, or says what an optimizer is
+            names = [optimizers]
     if not names:
         raise OptvizError("no optimizer given: name one, a list, or 'all'")
+    names = _optimizers.adopt(names)  # objects: registered under their labels
     for name in names:
         _optimizers.spec(name)  # unknown names: close matches
     if len(set(names)) != len(names):
@@ -212,8 +225,11 @@ def _stack(arrays: list[np.ndarray]) -> np.ndarray:
     return arrays[0][None] if len(arrays) == 1 else np.stack(arrays)
 
 
-def _surface(surface: str | _surfaces.Surface) -> _surfaces.Surface:
-    return surface if isinstance(surface, _surfaces.Surface) else _surfaces.get(surface)
+def _surface(surface: Any, domain: Any = None) -> _surfaces.Surface:
+    """A name, a `Surface`, a formula or a function (with `domain`) as a `Surface`."""
+    if isinstance(surface, _surfaces.Surface) and domain is None:
+        return surface
+    return _surfaces.surface(surface, domain)
 
 
 START_LIMIT = 1e30  # float32 holds up to 3.4e38; a gradient step needs headroom
@@ -249,15 +265,32 @@ def _run(runs, surface, xy0, steps):
     (H, S) for its H settings. The arrays come back time-major from the device
     and are returned as transposed views, not copies.
     """
-    members, dyns = [], []
+    members, dyns, hosted = [], [], []
     for name, hps in runs:
+        host = _optimizers.spec(name).host
+        if host is not None:  # a PyTorch optimizer: stepped on the host, not compiled
+            hosted.append(host(hps, surface, xy0, steps))
+            continue
         static, dyn = _split_static(name, hps)
-        members.append((name, static))
+        members.append((name, static, _optimizers.serial(name)))
         dyns.append(dyn)
-    fn = _compiled(tuple(members), surface, steps)
+    compiled = []
+    if members:
+        fn = _compiled(tuple(members), surface, steps)
+        compiled = [
+            (np.moveaxis(np.asarray(pos), 0, 2), np.moveaxis(np.asarray(loss), 0, 2), div)
+            for pos, loss, div in jax.device_get(fn(xy0, tuple(dyns)))
+        ]
+    done, from_host = iter(compiled), iter(hosted)
     out = []
-    for pos, loss, div in jax.device_get(fn(xy0, tuple(dyns))):
-        pos, loss = np.moveaxis(np.asarray(pos), 0, 2), np.moveaxis(np.asarray(loss), 0, 2)
+    for name, _ in runs:
+        if _optimizers.spec(name).host is None:
+            pos, loss, div = next(done)
+        else:
+            pos, loss = next(from_host)
+            div = np.where(
+                np.isfinite(loss).all(-1), NOT_DIVERGED, np.argmax(~np.isfinite(loss), -1)
+            )
         div = _first_bad_rows(pos, np.asarray(div))
         pos, loss = freeze_diverged(pos, loss, div)
         out.append((pos, loss, div))
@@ -297,12 +330,13 @@ def _first_bad_rows(xs: np.ndarray, diverged: np.ndarray) -> np.ndarray:
 def _compiled(members: tuple[tuple[str, tuple], ...], surface: _surfaces.Surface, steps: int):
     """One jitted fn(starts (S, 2), ({k: (H,)}, ...)) -> time-major paths per member.
 
-    members: (optimizer, static hyperparameter items) pairs. Each gets its own
+    members: (optimizer, static hyperparameter items, serial) triples (the serial
+    changes when a name is given a new object: `optimizers.serial`). Each gets its own
     scan (see `_scan`); all of them are traced, lowered and compiled as one
     program, so a race of six optimizers costs one trip through JAX's
     compilation pipeline and its persistent cache instead of six.
     """
-    scans = [_scan(name, static, surface, steps) for name, static in members]
+    scans = [_scan(name, static, surface, steps) for name, static, _ in members]
 
     def optviz_paths(xy0, dyns):
         return tuple(scan(xy0, dyn) for scan, dyn in zip(scans, dyns, strict=True))
@@ -347,14 +381,16 @@ def _scan(name: str, static: tuple, surface: _surfaces.Surface, steps: int):
         loss, g = points(xy)
         return xy, loss, g, state
 
-    if over_starts is None:
-        init_all = jax.vmap(init_one, (None, 0))
-        step_all = jax.vmap(step_one, (0, 0))
-    else:
-        init_all = jax.vmap(jax.vmap(init_one, (0, None)), (None, 0))
-        step_all = jax.vmap(jax.vmap(step_one, (0, None)), (0, 0))
-
     def run(xy0, dyn):
+        # no numeric hyperparameters (an optax transformation object): one setting
+        size = None if dyn else 1
+        if over_starts is None:
+            init_all = jax.vmap(init_one, (None, 0), axis_size=size)
+            step_all = jax.vmap(step_one, (0, 0), axis_size=size)
+        else:
+            init_all = jax.vmap(jax.vmap(init_one, (0, None)), (None, 0), axis_size=size)
+            step_all = jax.vmap(jax.vmap(step_one, (0, None)), (0, 0), axis_size=size)
+
         def body(carry, i):
             path, diverged = carry
             xy, loss = path[0], path[1]

@@ -26,6 +26,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "diverged.short": ("diverged, step {step}", "{step} で発散"),
     "left.short": ("left, step {step}", "{step} で枠外へ"),
     "from": ("from {point}", "{point} から"),  # races from several start points
+    # the star on a minimum located numerically (a user's formula or function)
+    "found_minimum": ("found minimum", "数値で求めた最小点"),
 }
 
 

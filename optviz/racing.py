@@ -48,18 +48,21 @@ def race(
     start: Sequence[float] | None = None,
     starts: Sequence[Sequence[float]] | None = None,
     steps: int = 300,
+    domain: Any = None,
     **hparams: Any,
 ) -> Race:
     """Run `optimizers` on `surface` (hyperparameters as in `optviz.trajectories`).
 
     start: one (x, y) start point; starts: several (each optimizer runs from each).
     Without either, the surface's default start points are used.
+    optimizers and surface: as in `optviz.trajectories` (names, objects; a surface
+    name, a `Surface`, or a formula or function with ``domain``).
     """
     if start is not None and starts is not None:
         raise OptvizError("give start= or starts=, not both")
     if start is not None:
         starts = [start]
-    surf = surface if isinstance(surface, _surfaces.Surface) else _surfaces.get(surface)
+    surf = _surfaces.surface(surface, domain)
     result = engine.trajectories(optimizers, surf, starts=starts, steps=steps, **hparams)
     return Race(result, surf)
 

@@ -7,6 +7,7 @@
 """
 
 from .base import Levels, Minimum, Surface
+from .custom import surface
 from .registry import REGISTRY, get, names
 
-__all__ = ["REGISTRY", "Levels", "Minimum", "Surface", "get", "names"]
+__all__ = ["REGISTRY", "Levels", "Minimum", "Surface", "get", "names", "surface"]

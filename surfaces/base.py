@@ -35,11 +35,16 @@ def _on_points(fn: Callable[[Array], Array]) -> Callable[[np.ndarray], Array]:
 
 @dataclass(frozen=True)
 class Minimum:
-    """A known (global or local) minimum: location and value."""
+    """A known (global or local) minimum: location and value.
+
+    found: located numerically (on a grid, then refined), not taken from the
+    literature; pictures call it a "found minimum".
+    """
 
     xy: Point
     value: float
     is_global: bool = True
+    found: bool = False
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from tests.test_train_cli import fails
 from tests.test_train_model import conv_loop, pool_loop
 from tests.train_fixtures import TINY
 
-DEEP = TINY.replace(depth=3, skip=True)  # 4x4: blocks at 4x4 (no pool), 4x4, 2x2
+SKIP = TINY.replace(channels=(2, 2), skip=True)  # block 1: 1 -> 2 channels, block 2: 2 -> 2
 
 
 @functools.partial(jax.jit, static_argnums=2, static_argnames="train")
@@ -168,14 +168,14 @@ def test_weight_norm_is_g_times_the_unit_filter(tiny_batch):
 
 def test_skip_adds_the_block_input_or_its_projection(tiny_batch):
     _, x, _ = tiny_batch
-    params = init_params(jax.random.PRNGKey(0), DEEP)
-    assert DEEP.blocks[1].projection is None and "skip2" not in params
-    _, maps, _ = run_maps(params, x, DEEP)
+    params = init_params(jax.random.PRNGKey(0), SKIP)
+    assert SKIP.blocks[1].projection is None and "skip2" not in params
+    _, maps, _ = run_maps(params, x, SKIP)
     proj = params["skip1"]
     projected = f64(x) @ f64(proj["w"]).reshape(1, 2) + f64(proj["b"])  # 1 -> 2 channels
     np.testing.assert_allclose(f64(maps["act1"]), relu(f64(maps["conv1"]) + projected),
                                rtol=1e-4, atol=1e-5)  # fmt: skip
-    identity = relu(f64(maps["conv2"]) + f64(maps["act1"]))  # block 1 has no pool
+    identity = relu(f64(maps["conv2"]) + f64(maps["pool1"]))  # the identity around block 2
     np.testing.assert_allclose(f64(maps["act2"]), identity, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(f64(maps["pool2"]), pool_loop(identity), rtol=1e-5)
 
@@ -198,9 +198,9 @@ def test_bad_knobs_are_one_line_errors(args, message, capsys, tmp_path, monkeypa
 
 
 def test_a_depth_beyond_the_memory_is_refused_before_training(small_digits, monkeypatch):
-    monkeypatch.setattr("optviz.limits.budget", lambda: 2**20)
+    monkeypatch.setattr("optviz.limits.budget", lambda: 2**19)  # 0.5 MiB
     seen = []
-    with pytest.raises(OptvizError, match="depth 6 on 8x8 images with batch 16 needs about"):
+    with pytest.raises(OptvizError, match="depth 6 on 8x8 images with batch 16 needs at least"):
         train(["sgd"], dataset=small_digits, depth=6, batch_size=16, callback=seen.append)
     assert seen == []
 

@@ -59,7 +59,7 @@ def test_train_reports_sharpness_per_optimizer(short_run, cli_run):
         assert result.sharpness[record["optimizer"]] == record["sharpness"]
     assert {r["optimizer"]: r["sharpness"] for r in result.summary()} == result.sharpness
     output, folder = cli_run
-    assert "λmax" in output
+    assert "sharpness (largest Hessian eigenvalue of the training loss): sgd " in output
     assert len([r for r in read_metrics(folder / "metrics.jsonl") if r["kind"] == "sharpness"]) == 2
 
 

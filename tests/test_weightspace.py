@@ -97,26 +97,36 @@ def test_points_plane_passes_through_its_points_and_projection_is_exact():
 
 @pytest.fixture(scope="module")
 def land(small_digits, tmp_path_factory):
-    """SGD and Adam, one epoch on `small_digits` (25 steps), a 5 x 5 grid, cached."""
+    """SGD and Adam, one epoch on `small_digits` (25 steps), a 5 x 5 grid, cached; and the
+    trainer's own result of that run (its curves: the trainer's own evaluation)."""
     folder = tmp_path_factory.mktemp("landscape-cache")
-    seen = []
-    out = optviz.landscape(
-        ["sgd", "adam"], dataset=small_digits, epochs=1, grid=5, batch_size=BATCH,
-        keep_every=10, cache=folder, progress=lambda *a: seen.append(a),
-    )  # fmt: skip
-    return out, folder, seen
+    seen, runs = [], []
+    real = record_mod.record
+
+    def spy(*args, **kwargs):
+        runs.append(real(*args, **kwargs))
+        return runs[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(record_mod, "record", spy)
+        out = optviz.landscape(
+            ["sgd", "adam"], dataset=small_digits, epochs=1, grid=5, batch_size=BATCH,
+            keep_every=10, cache=folder, progress=lambda *a: seen.append(a),
+        )  # fmt: skip
+    (run,) = runs
+    return out, folder, seen, run.result
 
 
-def test_landscape_numbers(land, short_run, small_digits):
-    out, _, seen = land
+def test_landscape_numbers(land, small_digits):
+    out, _, seen, trained = land
     assert out.loss.shape == (5, 5) and out.alphas.shape == out.betas.shape == (5,)
     assert {p for p, _, _ in seen} == {"training", "grid", "paths"}
     for name in ("sgd", "adam"):
         np.testing.assert_array_equal(out.steps[name], [0, 10, 20, 25])
         assert out.paths[name].shape == (4, 2)
         np.testing.assert_allclose(out.paths[name][0], 0.0, atol=1e-9)  # centred on the start
-        # the same start and batches as the trainer: its own evaluation after epoch 1
-        curves = short_run.result.curves[name]
+        # the trainer's own evaluation (batches of 500, another program) at epochs 0 and 1
+        curves = trained.curves[name]
         assert out.true_loss[name][0] == pytest.approx(curves.train_loss[0], rel=1e-5)
         assert out.true_loss[name][-1] == pytest.approx(curves.train_loss[1], rel=1e-5)
         # the start lies in the plane: the plane's loss there is the true loss
@@ -125,6 +135,7 @@ def test_landscape_numbers(land, short_run, small_digits):
         t, curve = out.interpolation
         assert curve[name][t == 0.0][0] == pytest.approx(out.true_loss[name][0], rel=1e-5)
         assert curve[name][t == 1.0][0] == pytest.approx(out.true_loss[name][-1], rel=1e-5)
+    assert out.true_loss["sgd"][0] == out.true_loss["adam"][0]  # one shared start
     assert 0.5 < sum(out.explained_variance) <= 1.0
     assert out.recorded_bytes == 4 * 2 * 4 * record_mod.n_params(_cfg(small_digits))
 
@@ -155,7 +166,7 @@ def test_grid_at_the_origin_is_the_trainers_loss(small_digits):
 
 
 def test_a_second_call_is_read_from_the_cache(land, small_digits, monkeypatch):
-    out, folder, _ = land
+    out, folder, _, _ = land
     assert len(list(folder.glob("*.npz"))) == 1
 
     def no_training(*args, **kwargs):
@@ -174,7 +185,7 @@ def test_a_second_call_is_read_from_the_cache(land, small_digits, monkeypatch):
 
 
 def test_files_read_back(land, tmp_path):
-    out, _, _ = land
+    out, _, _, _ = land
     info = out.save(tmp_path / "l.gif", frames=5, size=(480, 320), view="both")
     with Image.open(info.path) as im:
         assert im.size == (480, 320) and im.n_frames == 5
@@ -184,6 +195,7 @@ def test_files_read_back(land, tmp_path):
     still = out.plot()
     assert still.axes[0].get_xlabel().startswith("PC 1 (")
     assert "Landscape(sgd, adam on digits, pca plane, 5x5 grid)" in repr(out)
+    assert out._repr_png_().startswith(b"\x89PNG")  # what a notebook shows without HTML
 
 
 @pytest.mark.parametrize(
@@ -221,7 +233,7 @@ def test_memory_limits_are_named(monkeypatch):
 
 
 def test_the_command_writes_both_files(land, small_digits, tmp_path, monkeypatch):
-    _, folder, _ = land  # the same request as the fixture's: read from its cache
+    _, folder, _, _ = land  # the same request as the fixture's: read from its cache
 
     def no_training(*a, **k):
         raise AssertionError("trained")

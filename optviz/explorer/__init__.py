@@ -24,10 +24,13 @@ MISSING = "the explorer needs ipywidgets: pip install 'optviz[notebook]'"
 
 
 def explore(
-    surface: str = "beale", optimizers: Sequence[str] = EXPLORE_DEFAULT, **options: Any
+    surface: Any = "beale", optimizers: Sequence[Any] = EXPLORE_DEFAULT, **options: Any
 ) -> Explorer:
     """Sliders for each optimizer's learning rate (and its main other hyperparameter),
     the surface, the start point and the step count, over a live picture of the paths.
+
+    surface and optimizers: as in `optviz.race` (a formula or a function with
+    ``domain=``; optimizer objects, which get a learning-rate slider if they take one).
 
     options: those of `Explorer` (steps, max_steps, start, size, theme, interactive).
     Paths always run `max_steps` steps (the steps slider's maximum) and are cut to

@@ -40,7 +40,7 @@ class PathCache:
     def run(
         self, name: str, surface: Surface, start: Sequence[float], hparams: Mapping[str, Any]
     ) -> Run:
-        key = (surface.name, float(start[0]), float(start[1]), tuple(sorted(hparams.items())))
+        key = (surface, float(start[0]), float(start[1]), tuple(sorted(hparams.items())))
         hit = self._runs.get(name)
         if hit is not None and hit[0] == key:
             return hit[1]

@@ -60,9 +60,10 @@ class Explorer:
 
     def __init__(
         self,
-        surface: str = "beale",
-        optimizers: Sequence[str] = _optimizers.EXPLORE_DEFAULT,
+        surface: Any = "beale",
+        optimizers: Sequence[Any] = _optimizers.EXPLORE_DEFAULT,
         *,
+        domain: Any = None,
         steps: int = 300,
         max_steps: int = 1000,
         start: Sequence[float] | None = None,
@@ -70,27 +71,28 @@ class Explorer:
         theme: str = "light",
         interactive: bool | None = None,
     ):
-        names = _optimizers.names()
-        optimizers = engine.optimizer_names(optimizers)  # "all", or checked names
-        unknown = [n for n in optimizers if n not in names]  # optax:NAME has no slider
-        if unknown:
-            raise OptvizError(
-                f"the explorer offers the registry's optimizers ({', '.join(names)}); "
-                f"not {unknown[0]!r}"
-            )
+        optimizers = engine.optimizer_names(optimizers)  # "all", checked names; objects named
+        # the registry's optimizers, then the others asked for (optax:NAME, torch:NAME, objects)
+        names = [*_optimizers.names(), *(n for n in optimizers if n not in _optimizers.REGISTRY)]
         if not 1 <= steps <= max_steps:
             raise OptvizError(f"steps must be between 1 and max_steps={max_steps}, got {steps}")
         self.size, self.theme = size, theme
         self.cache = PathCache(max_steps)
         self._holding, self._pending = 0, set()
-        surf = _surfaces.get(surface)
+        surf = _surfaces.surface(surface, domain)
+        # a surface of the user's (a formula, a function) joins the registry's in the menu
+        listed = _surfaces.REGISTRY.get(surf.name)
+        self._own = {} if listed is not None and listed.fn is surf.fn else {surf.name: surf}
         self.surface_dropdown = W.Dropdown(
-            options=_surfaces.names(), value=surf.name, description="surface", style=controls.STYLE
-        )
+            options=[*self._own, *_surfaces.names()], value=surf.name, description="surface",
+            style=controls.STYLE,
+        )  # fmt: skip
         self.optimizer_boxes = {
             n: controls.optimizer_box(_optimizers.spec(n).display, n in optimizers) for n in names
         }
         self.lr_sliders = {n: controls.lr_slider() for n in names}
+        for n, slider in self.lr_sliders.items():  # a transformation object has its rate inside
+            slider.disabled = "learning_rate" not in _optimizers.spec(n).hyperparameters
         self.knobs = {n: k for n in names if (k := _optimizers.spec(n).knob) is not None}
         self.extra_sliders = {n: controls.extra_slider(hp) for n, hp in self.knobs.items()}
         self.steps_slider = controls.steps_slider(steps, max_steps)
@@ -155,7 +157,8 @@ class Explorer:
 
     @property
     def surface(self) -> _surfaces.Surface:
-        return _surfaces.get(self.surface_dropdown.value)
+        name = self.surface_dropdown.value
+        return self._own[name] if name in self._own else _surfaces.get(name)
 
     @property
     def selected(self) -> list[str]:
@@ -174,7 +177,8 @@ class Explorer:
         """The slider values per selected optimizer, in optax's names."""
         out = {}
         for n in self.selected:
-            hp = {"learning_rate": float(self.lr_sliders[n].value)}
+            slider = self.lr_sliders[n]
+            hp = {} if slider.disabled else {"learning_rate": float(slider.value)}
             if n in self.knobs:
                 hp[self.knobs[n]] = float(self.extra_sliders[n].value)
             out[n] = hp
@@ -240,8 +244,9 @@ class Explorer:
 
     def _set_surface_defaults(self, surf: _surfaces.Surface, start=None) -> None:
         for n, slider in self.lr_sliders.items():
-            hp = _optimizers.spec(n).resolve(surf.name)
-            slider.value = hp["learning_rate"]
+            hp = _optimizers.spec(n).resolve(surf)
+            if "learning_rate" in hp:
+                slider.value = hp["learning_rate"]
             if n in self.knobs:
                 self.extra_sliders[n].value = hp[self.knobs[n]]
         x, y = surf.start if start is None else start
@@ -307,7 +312,7 @@ class Explorer:
         self._request("compute")
 
     def _on_surface(self, change: dict) -> None:
-        surf = _surfaces.get(change["new"])
+        surf = self.surface
         old = self.canvas
         with self.hold():
             self._set_surface_defaults(surf)

@@ -7,7 +7,10 @@
 >>> optimizers.spec("adam").color, optimizers.spec("adam").formula  # doctest: +SKIP
 
 Any optax alias is reachable as ``optax:NAME`` (e.g. ``optax:adabelief``) with
-keyword hyperparameters in optax's own names; ``lr`` aliases ``learning_rate``.
+keyword hyperparameters in optax's own names; ``lr`` aliases ``learning_rate``;
+any `torch.optim` class as ``torch:NAME`` (the ``torch`` extra). Objects (an optax
+transformation or factory, a PyTorch optimizer class or factory) join a line-up
+through `adopt` (see `custom`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 import optax
 
 from optviz.errors import OptvizError, UnknownNameError
+from optviz.optimizers.custom import CUSTOM, Named, adopt, optimizer, serial
 from optviz.optimizers.kfac import kfac
 from optviz.optimizers.registry import (
     EXPLORE_DEFAULT,
@@ -36,16 +40,21 @@ __all__ = [
     "OPTAX_DISPLAY",
     "REGISTRY",
     "TRAIN_DEFAULT",
+    "Named",
     "OptimizerSpec",
+    "adopt",
     "display_name",
     "get",
     "kfac",
     "names",
     "optax_names",
+    "optimizer",
+    "serial",
     "spec",
 ]
 
 OPTAX_PREFIX = "optax:"
+TORCH_PREFIX = "torch:"  # torch.optim classes, stepped on the host (optimizers/pytorch.py)
 # How the papers and optax's docs spell optax's aliases; `display_name` uses these
 # for whole names and for the words of longer ones (noisy_sgd -> "Noisy SGD").
 OPTAX_DISPLAY = {
@@ -90,7 +99,13 @@ def spec(name: str) -> OptimizerSpec:
         return REGISTRY[name]
     if name.startswith(OPTAX_PREFIX):
         return _optax_spec(name[len(OPTAX_PREFIX) :])
-    known = names() + [OPTAX_PREFIX + n for n in optax_names()]
+    if name.startswith(TORCH_PREFIX):
+        from optviz.optimizers import pytorch
+
+        return pytorch.named_spec(name[len(TORCH_PREFIX) :])
+    if name in CUSTOM:
+        return CUSTOM[name][1]
+    known = names() + [OPTAX_PREFIX + n for n in optax_names()] + list(CUSTOM)
     raise UnknownNameError("optimizer", name, known)
 
 

@@ -216,6 +216,7 @@ REGISTRY: dict[str, OptimizerSpec] = {
               kfac, {"damping": 1.0, "ema": 0.95, "momentum": 0.0},
               "Martens & Grosse 2015 (damping, LM adaptation); tuned here",
               uses_surface=True, extra=_KFAC_EXTRA,
+              fisher_defaults={"learning_rate": 0.3, **_KFAC_FISHER},
               marker="d", knob="damping", train_lr=0.02),
     )
 }  # fmt: skip

@@ -38,6 +38,13 @@ class OptimizerSpec:
     knob: the explorer's main hyperparameter after the learning rate (optax name).
     train_lr: the learning rate that trains the companion CNN well (the surface
         defaults are tuned for 2-D toys, not for a network); None: cannot train.
+    fisher_defaults: hyperparameters on a surface the registry does not list that
+        has no residuals (K-FAC's empirical-Fisher settings); per_surface covers
+        the registry's own surfaces.
+    host: None for an optax optimizer, stepped inside the engine's compiled scan;
+        else ``host(hparams_list, surface, starts, steps) -> (positions (H, S, T, 2),
+        losses (H, S, T))``, a loop on the host (a PyTorch optimizer; `factory`
+        then only states the hyperparameters).
     """
 
     name: str
@@ -55,6 +62,8 @@ class OptimizerSpec:
     knob: str | None = None
     train_lr: float | None = None
     dark_color: str | None = None
+    fisher_defaults: Mapping[str, Any] = field(default_factory=dict)
+    host: Callable[..., tuple] | None = None
 
     def color_for(self, theme: Any = "light") -> str:
         """The path colour on `theme` ("light", "dark", or a render `Theme`).
@@ -83,13 +92,23 @@ class OptimizerSpec:
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in skip
         )
 
-    def resolve(self, surface: str | None = None, **overrides: Any) -> dict[str, Any]:
-        """Hyperparameters for `surface`: defaults < per-surface defaults < overrides."""
+    def resolve(self, surface: Any = None, **overrides: Any) -> dict[str, Any]:
+        """Hyperparameters for `surface` (a name or a `Surface`): defaults < per-surface
+        defaults < overrides."""
         hp = dict(self.defaults)
-        if surface is not None:
-            hp.update(self.per_surface.get(surface, {}))
+        hp.update(self._surface_defaults(surface))
         hp.update(canonical(self, overrides))
         return hp
+
+    def _surface_defaults(self, surface: Any) -> Mapping[str, Any]:
+        if surface is None or isinstance(surface, str):
+            return self.per_surface.get(surface, {})
+        from optviz.surfaces import REGISTRY
+
+        listed = REGISTRY.get(surface.name)
+        if listed is not None and listed.fn is surface.fn:  # the registry's own (maybe reframed)
+            return self.per_surface.get(surface.name, {})
+        return self.fisher_defaults if surface.residuals is None else {}
 
     def make(self, **hparams: Any) -> optax.GradientTransformation:
         """Build the transformation from already resolved hyperparameters."""

@@ -29,8 +29,6 @@ from importlib import resources
 from pathlib import Path as FsPath
 
 import numpy as np
-from fontTools import subset
-from fontTools.ttLib import TTFont
 from matplotlib import font_manager, rcParams
 from matplotlib.colors import to_rgb
 from PIL import Image
@@ -114,6 +112,9 @@ def _fonts(stage: Stage, texts: list[str]) -> tuple[str, str]:
     """The figure's typefaces for the page's own text (hover, controls), cut down to
     the characters it shows: @font-face rules (named after their content, so races
     sharing a page keep theirs) and the font-family list that uses them."""
+    from fontTools import subset  # only pages need it (a GIF's command does not wait for it)
+    from fontTools.ttLib import TTFont
+
     wanted = set(PAGE_CHARS) | {c for t in texts for c in t}
     families = font_families(stage.lang, texts) or list(rcParams["font.family"])
     rules, names, seen = [], [], set()

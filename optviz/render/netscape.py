@@ -117,18 +117,31 @@ def landscape_stage(
     stage, n_steps = make_stage(surface, paths, still=still, **options)
     for scene in stage.scenes:
         if isinstance(scene, LossScene):
-            scene.ax.set_title(
-                "training loss   (dashed: on the plane)", loc="left", pad=4,
-                color=scene.ax.title.get_color(), fontsize=scene.ax.title.get_fontsize(),
-            )  # fmt: skip
+            _fit_title(scene.ax, "training loss (dashed: on the plane)", stage)
             continue
-        three_d = isinstance(scene, SurfaceScene)
-        scene.ax.set_xlabel(axis_labels[0], labelpad=-6 if three_d else 4.0)
-        scene.ax.set_ylabel(axis_labels[1], rotation=0 if three_d else 90,
-                            labelpad=-6 if three_d else 4.0)  # fmt: skip
+        if isinstance(scene, SurfaceScene):  # little room between the ticks: short names
+            short = [label.split(" (")[0] for label in axis_labels]
+            scene.ax.set_xlabel(short[0], labelpad=-6)
+            scene.ax.set_ylabel(short[1], labelpad=-6)
+        else:
+            scene.ax.set_xlabel(axis_labels[0], labelpad=4.0)
+            scene.ax.set_ylabel(axis_labels[1], rotation=90, labelpad=4.0)
     if not still:
         stage.canvas.draw()  # the static picture again, with the new labels
     return stage, n_steps
+
+
+def _fit_title(ax, title: str, stage: Stage) -> None:
+    """The loss panel's title, in a smaller size (down to 70%) where the panel is narrow."""
+    text = ax.set_title(title, loc="left", pad=4, color=ax.title.get_color(),
+                        fontsize=ax.title.get_fontsize())  # fmt: skip
+    renderer = stage.canvas.get_renderer()
+    width = ax.get_window_extent(renderer).width
+    size = text.get_fontsize()
+    for scale in (0.9, 0.8, 0.7):
+        if text.get_window_extent(renderer).width <= width:
+            return
+        text.set_fontsize(size * scale)
 
 
 def render_netscape(

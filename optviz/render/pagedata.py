@@ -259,7 +259,7 @@ def _legend_boxes(stage: Stage, renderer) -> list[list[float] | None]:
         x0, x1 = min(a.x0, b.x0) - 2, max(a.x1, b.x1) + 2
         y0, y1 = min(a.y0, b.y0) - 1, max(a.y1, b.y1) + 1  # entries are ~5 px apart
         out.append([round(x0, 2), round(H - y1, 2), round(x1 - x0, 2), round(y1 - y0, 2)])
-    return out
+    return out[: len(stage.tracks)]  # after the paths' entries: a found minimum's star
 
 
 class _Sheet:

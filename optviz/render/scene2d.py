@@ -161,11 +161,10 @@ def fan_out(ax: Axes, heads: np.ndarray) -> np.ndarray:
     scale = ax.figure.dpi / 100
     px = ax.transData.transform(heads[ok])
     index = np.flatnonzero(ok)
+    near = np.hypot(*(px[:, None, :] - px[None, :, :]).transpose(2, 0, 1)) < FAN_PX * scale
     group = np.arange(len(px))  # union of heads closer than FAN_PX
-    for i in range(len(px)):
-        for j in range(i):
-            if np.hypot(*(px[i] - px[j])) < FAN_PX * scale:
-                group[group == group[i]] = group[j]
+    for i, j in zip(*np.nonzero(np.tril(near, -1)), strict=True):
+        group[group == group[i]] = group[j]
     inverse = ax.transData.inverted()
     for g in np.unique(group):
         members = np.flatnonzero(group == g)

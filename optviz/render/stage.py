@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
+from optviz.i18n import text
 from optviz.render.counter import Counter
 from optviz.render.fonts import missing_from_base
 from optviz.render.landscape import sample
@@ -142,6 +143,8 @@ class Stage:
             # Without a title, a panel beside the legend reaches up past the counter's
             # band: the counter then sits above the legend, in the strip on the right.
             top_beside = top if title else pad
+            # minima located numerically (a formula's, a function's) are named in the legend
+            self.found = any(m.found for m in surface.minima)
             legend, right = self._legend(tracks, fs, beside, (W, H), top, top_beside, pad, renderer)
             lw_px = legend.get_window_extent(renderer).width if right else 0.0
             below = legend.get_window_extent(renderer).height if legend and not right else 0.0
@@ -212,7 +215,7 @@ class Stage:
         notes ("left the plot at step N") on the entry's line or on a line of their own,
         at the base font size or a little smaller. A contour panel keeps equal scales,
         so its size is the smaller of the width and height left to it."""
-        if not tracks:
+        if not tracks and not self.found:
             return None, False
         W, H = size
         fs_pt = fs
@@ -220,6 +223,11 @@ class Stage:
             Line2D([], [], color=t.color, lw=3, marker=t.marker, ms=8, mec=self.theme.head_edge)
             for t in tracks
         ]
+        extra = []  # entries after the paths': the found minimum's star
+        if self.found:
+            star = dict(marker="*", ms=13, mfc=self.theme.minimum, mec=self.theme.text, mew=1.0)
+            handles.append(Line2D([], [], ls="none", **star))
+            extra.append(text("found_minimum", self.lang))
         mx, my = 4.4 * fs * self.dpi / 72.0, 2.9 * fs * self.dpi / 72.0  # axis label margins
         # Enough room: half the frame's area for the contour panel (as much as the
         # height allows). Below that, whatever leaves the most room; above it, the
@@ -228,7 +236,7 @@ class Stage:
         best = None
         for short in (False, True):
             for sep in (" ", "\n"):
-                labels = [t.label_at(len(t.xy), sep, short) for t in tracks]
+                labels = [t.label_at(len(t.xy), sep, short) for t in tracks] + extra
                 for size_pt in (fs_pt, 0.85 * fs_pt, 0.75 * fs_pt):
                     style = dict(
                         frameon=False, fontsize=size_pt, labelcolor=self.theme.text,
@@ -236,7 +244,7 @@ class Stage:
                         borderaxespad=0.2, labelspacing=0.35 if sep == " " else 0.25,
                     )  # fmt: skip
                     places = [("center right", 1)] if beside else []
-                    places += [("lower center", n) for n in range(len(tracks), 0, -1)]
+                    places += [("lower center", n) for n in range(len(handles), 0, -1)]
                     for loc, ncols in places:
                         leg = self.fig.legend(handles, labels, loc=loc, ncols=ncols, **style)
                         box = leg.get_window_extent(renderer)
@@ -265,7 +273,7 @@ class Stage:
         the legend is laid out with the full text, which is then hidden, and an
         animated copy at the same place shows the text of the current step."""
         notes = []
-        for txt, track in zip(legend.get_texts(), tracks, strict=True):
+        for txt, track in zip(legend.get_texts()[: len(tracks)], tracks, strict=True):
             if track.event_step is None:
                 continue
             txt.set_visible(False)  # still measured by the legend's layout

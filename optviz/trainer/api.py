@@ -7,9 +7,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from optax import GradientTransformation
+
 from optviz import limits
 from optviz.errors import OptvizError
-from optviz.optimizers import TRAIN_DEFAULT
+from optviz.optimizers import TRAIN_DEFAULT, Named, adopt
+from optviz.trainer.blocks import MAX_DEPTH
 from optviz.trainer.checks import (
     SEED_MAX,
     check_dataset,
@@ -21,7 +24,7 @@ from optviz.trainer.checks import (
     whole,
 )
 from optviz.trainer.data import DATASETS, Dataset, load, parse_batch_size
-from optviz.trainer.model import ACTIVATIONS, INITS, MAX_DEPTH, ModelConfig, config_for
+from optviz.trainer.model import ACTIVATIONS, INITS, ModelConfig, config_for
 from optviz.trainer.norms import NORMS
 from optviz.trainer.optim import check_name, resolve_hparams
 from optviz.trainer.result import MetricsLog, TrainResult, save_params
@@ -153,7 +156,8 @@ def _measure_sharpness(
             result.interrupted = True
             return
         result.sharpness[name] = found.value
-        record = {"kind": "sharpness", "optimizer": name, **found.record()}
+        epoch = result.curves[name].epoch[-1]
+        record = {"kind": "sharpness", "optimizer": name, "epoch": epoch, **found.record()}
         if log is not None:
             log.write(record)
         if callback is not None:
@@ -163,18 +167,17 @@ def _measure_sharpness(
 def check_fits(cfg: ModelConfig, batch_size: int) -> None:
     """One training step of ``cfg`` on ``batch_size`` images fits in the memory budget.
 
-    Estimate: per example, every block's im2col patches and about six maps of
-    its output (conv, norm, sum, activation and their gradients), float32, three
-    times over (forward, backward, K-FAC's second backward pass).
+    A lower bound, so only a step that cannot fit is refused: what the backward
+    pass must keep, every block's im2col patches and its output, float32.
     """
     per_example = sum(
-        b.side[0] * b.side[1] * (cfg.kernel**2 * b.in_channels + 6 * b.channels) for b in cfg.blocks
+        b.side[0] * b.side[1] * (cfg.kernel**2 * b.in_channels + b.channels) for b in cfg.blocks
     )
-    need = 3 * 4 * batch_size * (per_example + 3 * cfg.hidden)
+    need = 4 * batch_size * (per_example + cfg.hidden)
     if need > limits.budget():
         h, w = cfg.image_shape
         raise OptvizError(
-            f"depth {cfg.depth} on {h}x{w} images with batch {batch_size} needs about "
+            f"depth {cfg.depth} on {h}x{w} images with batch {batch_size} needs at least "
             f"{need / 2**30:.1f} GiB for a training step; the limit here is "
             f"{limits.budget() / 2**30:.1f} GiB (half of the memory available): "
             "use a smaller depth or batch size"
@@ -225,6 +228,8 @@ def check_arguments(
     """
     if isinstance(optimizers, str):
         names = [n.strip() for n in optimizers.split(",")]
+    elif isinstance(optimizers, GradientTransformation | Named) or callable(optimizers):
+        names = [optimizers]
     elif isinstance(optimizers, Iterable) and not isinstance(optimizers, Mapping):
         names = list(optimizers)
     else:
@@ -232,6 +237,7 @@ def check_arguments(
     names = [n for n in names if not isinstance(n, str) or n]
     if not names:
         raise OptvizError("no optimizers given")
+    names = adopt(names)  # optimizer objects (optax transformations, factories): named
     for name in names:
         check_name(name)  # a name, known, and able to train
     if len(set(names)) != len(names):

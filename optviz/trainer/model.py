@@ -3,18 +3,20 @@
 conv -> activation -> max-pool -> conv -> activation -> max-pool -> flatten
 -> dense -> activation -> dropout -> dense -> softmax cross-entropy.
 
-The knobs: ``depth`` conv blocks (the pools spread over them, see `plan`), a
-normalisation after each convolution (`norms`) and residual connections.
+The knobs: ``depth`` conv blocks (the pools spread over them, see
+`blocks.plan`), a normalisation after each convolution (`norms`) and residual
+connections.
 
 Parameters are a plain dict ``{layer: {"w": ..., "b": ...}}`` with convolution
-kernels in HWIO layout and dense weights as (inputs, outputs) matrices, so any
-optax optimizer (and our K-FAC) can walk them as a pytree.
+kernels in HWIO layout (``conv{i}``, and ``skip{i}`` for 1x1 skip projections)
+and dense weights as (inputs, outputs) matrices, plus ``norm{i}`` entries for
+normalisation parameters, so any optax optimizer (and our K-FAC) can walk them
+as a pytree. Batch norm's running statistics are separate model state.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from dataclasses import dataclass
 from functools import partial
@@ -23,12 +25,12 @@ import jax
 import jax.numpy as jnp
 
 from optviz.trainer import norms
+from optviz.trainer.blocks import Block, plan
 
 LAYERS = ("conv1", "conv2", "dense1", "dense2")  # the default network's layers
 CONV_LAYERS = ("conv1", "conv2")
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 INITS = ("he", "glorot", "lecun", "normal")
-MAX_DEPTH = 32  # conv blocks; each is unrolled in the compiled program
 
 
 @dataclass(frozen=True)
@@ -81,57 +83,6 @@ class ModelConfig:
     def norm_layers(self) -> tuple[str, ...]:
         """The ``norm{i}`` entries holding normalisation parameters (scale/shift or g)."""
         return () if self.norm == "none" else tuple(f"norm{b.index}" for b in self.blocks)
-
-
-@dataclass(frozen=True)
-class Block:
-    """One conv block: conv -> norm -> (+ skip) -> activation -> pool (if ``pool``)."""
-
-    index: int  # 1-based
-    in_channels: int
-    channels: int
-    side: tuple[int, int]  # input (= conv output) height and width
-    pool: bool
-    projection: str | None  # name of the 1x1 skip projection, when channels change
-
-    @property
-    def name(self) -> str:
-        return f"conv{self.index}"
-
-    @property
-    def out_side(self) -> tuple[int, int]:
-        h, w = self.side
-        return (h // 2, w // 2) if self.pool else (h, w)
-
-
-def max_pools(image_shape: tuple[int, int]) -> int:
-    """How many 2x2 max-pools the image allows (each halves it, rounding down, to >= 1)."""
-    side, n = min(image_shape), 0
-    while side >= 2:
-        side, n = side // 2, n + 1
-    return n
-
-
-@functools.lru_cache(maxsize=256)
-def plan(cfg: ModelConfig) -> tuple[Block, ...]:
-    """The blocks of ``cfg``: P = min(depth, pools the image allows) pools, spread evenly.
-
-    The pools close the blocks ceil(k * depth / P), k = 1..P: at depth 2 (the
-    default) after both blocks, as the lecture's network; deeper networks get
-    stages of blocks at one size. Each stage has ``channels[stage]`` channels.
-    """
-    if not 1 <= cfg.depth <= MAX_DEPTH:
-        raise ValueError(f"depth must be in 1..{MAX_DEPTH}, not {cfg.depth}")
-    n_pools = min(cfg.depth, max_pools(cfg.image_shape))
-    closing = {-(-k * cfg.depth // n_pools) for k in range(1, n_pools + 1)}
-    blocks, side, c_in, stage = [], tuple(cfg.image_shape), cfg.in_channels, 0
-    for i in range(1, cfg.depth + 1):
-        c = cfg.channels[min(stage, len(cfg.channels) - 1)]
-        proj = f"skip{i}" if cfg.skip and c != c_in else None
-        block = Block(i, c_in, c, side, i in closing, proj)
-        blocks.append(block)
-        side, c_in, stage = block.out_side, c, stage + block.pool
-    return tuple(blocks)
 
 
 def config_for(image_shape: tuple[int, int], **knobs) -> ModelConfig:

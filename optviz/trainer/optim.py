@@ -37,7 +37,13 @@ KFAC_EXTRA = ("fisher",)  # K-FAC hyperparameters of its gradient function, not 
 def check_name(name: str) -> None:
     """Raise an `OptvizError` unless the trainer can train with optimizer `name`."""
     entry = optimizers.spec(name)  # unknown names: close matches
-    if entry.train_lr is None and not name.startswith(optimizers.OPTAX_PREFIX):
+    if entry.host is not None:
+        raise OptvizError(
+            f"optimizer {name!r} is a PyTorch optimizer: it races on the 2-D surfaces, "
+            "the trainer takes optax optimizers"
+        )
+    custom = name.startswith(optimizers.OPTAX_PREFIX) or name in optimizers.CUSTOM
+    if entry.train_lr is None and not custom:
         raise OptvizError(f"optimizer {name!r} cannot train the CNN")
 
 
@@ -162,7 +168,8 @@ def make_stepper(
     code built on it is reused instead of compiled again.
     """
     hp = resolve_hparams(name, hparams)
-    key = (name, cfg, tuple(sorted(hp.items())), float(weight_decay), clip)
+    # the serial: a name given a new optimizer object builds a new Stepper
+    key = (name, cfg, tuple(sorted(hp.items())), float(weight_decay), clip, optimizers.serial(name))
     try:
         hash(key)
     except TypeError:  # e.g. an array-valued hyperparameter: build a fresh one
@@ -170,7 +177,9 @@ def make_stepper(
     return _cached_build(*key)
 
 
-def _build(name: str, cfg: ModelConfig, hp: tuple, weight_decay: float, clip) -> Stepper:
+def _build(
+    name: str, cfg: ModelConfig, hp: tuple, weight_decay: float, clip, serial: int = 0
+) -> Stepper:
     tx = transform(name, dict(hp), weight_decay=weight_decay, clip=clip)
     gradients = gradient_fn(name, cfg, dict(hp))
 
