@@ -4,8 +4,9 @@ side on one colour scale, with the 1-D cut and both sharpnesses (`optviz.compare
 Keys per table: name, compare ("KNOB=A,B"), caption (required); optimizer, dataset,
 epochs, plane, grid, span, seed, depth, norm, skip, batch_size, size [w, h], theme,
 title. `optviz gallery` renders them after the landscapes into NAME.png and records
-them in record.toml: a digest of the spec, the library versions, and digests of
-the numbers (both grids, the 1-D cut, both sharpnesses) and of the file itself.
+them in record.toml: a digest of the spec, the library versions, digests of the
+numbers (both grids, the 1-D cut, both sharpnesses) and of the file itself, and
+the measured sharpness and loss of each side as the caption must quote them.
 """
 
 from __future__ import annotations
@@ -185,8 +186,20 @@ def number_digests(cmp) -> dict[str, str]:
     }
 
 
+def measured(cmp) -> dict[str, str]:
+    """The numbers a caption quotes, as its text shows them: each side's sharpness and
+    final training loss (3 significant digits)."""
+    out = {}
+    for side, k in (("a", 0), ("b", 1)):
+        out[f"sharpness_{side}"] = f"{cmp.sharpness[k]:.3g}"
+        out[f"loss_{side}"] = f"{cmp.final_loss[k]:.3g}"
+    return out
+
+
 def record_of(entry: ComparisonEntry, cmp, file: str | Path) -> gallery.Record:
-    numbers = {**number_digests(cmp), "file": hashlib.sha256(Path(file).read_bytes()).hexdigest()}
+    """Digests of the numbers and the file, and the measured values the caption quotes."""
+    file_sha = hashlib.sha256(Path(file).read_bytes()).hexdigest()
+    numbers = {**number_digests(cmp), **measured(cmp), "file": file_sha}
     return gallery.Record(spec_digest(entry), gallery.versions(), numbers)
 
 

@@ -74,7 +74,7 @@ def comparison_figure(
     norm = shared_norm([p.loss for p in panels])
     levels = np.geomspace(norm.vmin, norm.vmax, LEVELS)
     cmap = theme_cmap(th)
-    top, height = 0.8, 0.64
+    top, height = 0.785, 0.66
     lefts = (0.055, 0.3)
     same_box = all(np.array_equal(p.betas, panels[0].betas) for p in panels)
     contour_sets = []
@@ -140,5 +140,5 @@ def comparison_figure(
     ax.set_title(heading, color=th.text, fontsize=fs, loc="left", pad=8)
     ax.legend(loc="best", frameon=False, fontsize=fs * 0.85, labelcolor=th.text)
     if title:
-        fig.suptitle(title, color=th.text, fontsize=fs * 1.1, x=0.5, y=0.975)
+        fig.suptitle(title, color=th.text, fontsize=fs * 1.1, x=0.5, y=0.985)
     return fig
