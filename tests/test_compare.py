@@ -179,3 +179,27 @@ def test_the_api_takes_a_mapping_or_text():
     assert parse_compare({"batch_size": [16, "full"]}).name == "batch-size"
     with pytest.raises(OptvizError, match="two values"):
         optviz.compare_landscapes({"depth": [8]})
+
+
+def test_batch_norm_on_a_plane_uses_each_chunks_own_statistics(small_digits):
+    """The rule the README states: each evaluation chunk normalised by its own examples
+    (the padded last chunk by its real ones only), the same at every point."""
+    import jax
+
+    from optviz.trainer.model import config_for, cross_entropy, forward, init_params
+    from optviz.weightspace.grid import DATA_CHUNK, LossEvaluator
+
+    cfg = config_for(small_digits.image_shape, norm="batch", depth=1)
+    params = init_params(jax.random.PRNGKey(1), cfg)
+    params["norm1"]["shift"] = params["norm1"]["shift"] + 0.3  # not the identity
+    x, y = small_digits.x_train[:200], small_digits.y_train[:200]  # chunks of 128 and 72
+    from jax.flatten_util import ravel_pytree
+
+    flat = np.asarray(ravel_pytree(params)[0])
+    got = LossEvaluator(cfg, x, y).at(flat[None])[0]
+    total = 0.0
+    for lo in range(0, len(x), DATA_CHUNK):
+        xs, ys = x[lo : lo + DATA_CHUNK], y[lo : lo + DATA_CHUNK]
+        logits, _ = forward(params, xs, cfg)  # no running statistics: the batch's own
+        total += float(cross_entropy(logits, ys)) * len(xs)
+    assert got == pytest.approx(total / len(x), rel=1e-5)

@@ -74,12 +74,16 @@ def comparison_figure(
     norm = shared_norm([p.loss for p in panels])
     levels = np.geomspace(norm.vmin, norm.vmax, LEVELS)
     cmap = theme_cmap(th)
-    top, height = 0.785, 0.66
-    lefts = (0.055, 0.3)
+    # square panels, their height shared by the colour bar and the 1-D plot, leaving
+    # room above for two lines of panel title and the figure's title
+    bottom = 0.13
+    side_px = min(0.23 * size[0], (0.86 - bottom) * size[1] - 3.2 * fs * DPI / 72)
+    height, width = side_px / size[1], side_px / size[0]
+    lefts = (0.055, 0.055 + width + 0.015)
     same_box = all(np.array_equal(p.betas, panels[0].betas) for p in panels)
     contour_sets = []
     for k, (p, left) in enumerate(zip(panels, lefts, strict=True)):
-        ax = fig.add_axes((left, 1 - top, 0.23, height))
+        ax = fig.add_axes((left, bottom, width, height))
         style_axes(ax, th, fs * 0.85)
         loss = np.clip(np.asarray(p.loss, np.float64), norm.vmin, norm.vmax)
         cs = ax.contourf(p.alphas, p.betas, loss, levels=levels, norm=norm, cmap=cmap,
@@ -103,7 +107,7 @@ def comparison_figure(
             f"{p.label}\nλmax {_fmt(p.sharpness)}   loss {_fmt(p.final_loss)}",
             color=color, fontsize=fs, loc="center", pad=8, fontweight="bold",
         )  # fmt: skip
-    cax = fig.add_axes((0.54, 1 - top, 0.012, height))
+    cax = fig.add_axes((lefts[1] + width + 0.012, bottom, 0.012, height))
     bar = fig.colorbar(contour_sets[0], cax=cax)
     bar.ax.yaxis.set_major_locator(FixedLocator(np.geomspace(norm.vmin, norm.vmax, 6)))
     bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
@@ -112,7 +116,7 @@ def comparison_figure(
     bar.ax.tick_params(colors=th.text, labelsize=fs * 0.75)
     bar.outline.set_edgecolor(th.muted)
 
-    ax = fig.add_axes((0.71, 1 - top, 0.275, height))
+    ax = fig.add_axes((0.71, bottom, 0.275, height))
     style_axes(ax, th, fs * 0.85)
     if line_kind == "interpolation":
         t, loss = line[0]
