@@ -93,12 +93,12 @@ def _batched(x: np.ndarray, y: np.ndarray) -> tuple[list[tuple], int]:
 
 
 def _evaluate(
-    cfg: ModelConfig, params, batches: tuple[list[tuple], int], model_state: dict
+    cfg: ModelConfig, params, batches: tuple[list[tuple], int], model_state: dict | None = None
 ) -> tuple[float, float]:
-    """Mean log-loss and accuracy of ``params`` over a `_batched` split."""
+    """Mean log-loss and accuracy of ``params`` (and the model's state) over a `_batched` split."""
     sums = _eval_batch(cfg.replace(dropout=0.0))  # evaluation never drops out
     parts, n = batches
-    totals = [sums(params, model_state, *part) for part in parts]
+    totals = [sums(params, model_state or {}, *part) for part in parts]
     totals = np.asarray(totals, np.float64).sum(axis=0)
     return float(totals[0] / n), float(totals[1] / n)
 
