@@ -26,18 +26,20 @@ def gallery_command(
     Also rewrites the folder's record.toml: the library versions that made each
     file and digests of its spec and paths, which the tests check the files against.
     """
-    from optviz import atlasgallery, gallery, netgallery
+    from optviz import atlasgallery, comparegallery, gallery, netgallery
 
     # the spec's kinds of entry: animations, maps ([[atlas]]) and landscapes
     entries = gallery.load(spec)
     maps = atlasgallery.load_atlases(spec)
     nets = netgallery.load(spec)
-    names = [e.name for e in [*entries, *maps, *nets]]
+    pairs = comparegallery.load(spec)
+    names = [e.name for e in [*entries, *maps, *nets, *pairs]]
     if only is not None:
         entries = [e for e in entries if e.name == only]
         maps = [m for m in maps if m.name == only]
         nets = [e for e in nets if e.name == only]
-        if not entries and not maps and not nets:
+        pairs = [e for e in pairs if e.name == only]
+        if not entries and not maps and not nets and not pairs:
             raise UnknownNameError("animation", only, names)
     if commands:
         for entry in entries:
@@ -46,6 +48,8 @@ def gallery_command(
             typer.echo(atlasgallery.command_for(m))
         for net in nets:
             typer.echo(netgallery.command_for(net))
+        for pair in pairs:
+            typer.echo(comparegallery.command_for(pair))
         return
     if not out.is_dir():
         raise OptvizError(f"--out {out} is not a folder")
@@ -58,6 +62,7 @@ def gallery_command(
         gallery.check_view(entry, race)
     atlases = {m.name: atlasgallery.atlas_for(m) for m in maps}
     lands = {net.name: netgallery.landscape_for(net) for net in nets}
+    compared = {pair.name: comparegallery.comparison_for(pair) for pair in pairs}
 
     def keep(name, made) -> None:
         # after each file, so that an interrupted run leaves every record true
@@ -78,11 +83,18 @@ def gallery_command(
         info = netgallery.render_entry(net, out, lands[net.name])
         typer.echo(f"wrote {info.path}: {info.n_frames} frames, {info.bytes / 1024:.0f} KiB")
         keep(net.name, netgallery.record_of(net, lands[net.name], info.path))
+    for pair in pairs:
+        path = comparegallery.render_entry(pair, out, compared[pair.name])
+        typer.echo(f"wrote {path}: {path.stat().st_size / 1024:.0f} KiB")
+        for line in compared[pair.name].report():
+            typer.echo(f"  {line}")
+        keep(pair.name, comparegallery.record_of(pair, compared[pair.name], path))
     typer.echo(f"wrote {record}")
     if only is None:
         readme = out / "README.md"
         text = gallery.readme_text(entries, atlasgallery.readme_sections(maps))
-        write_text(readme, text + netgallery.readme_part(nets))
+        text += netgallery.readme_part(nets) + comparegallery.readme_part(pairs)
+        write_text(readme, text)
         typer.echo(f"wrote {readme}")
 
 

@@ -53,13 +53,23 @@ def landscape_command(
         typer.Option(help="One name, a comma list, or 'all' [default: sgd,momentum,adam,kfac]."),
     ] = None,
     plane: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="pca (the paths' principal plane), random (filter-normalised), "
-            "or points (through three weight vectors)."
+            "or points (through three weight vectors) [default: pca; --compare: random].",
+            show_default=False,
         ),
-    ] = "pca",
+    ] = None,
     grid: Annotated[int, typer.Option(help="Grid points a side.")] = 41,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            help="KNOB=A,B: train one optimizer twice (e.g. skip=off,on, batch-size=16,full, "
+            "depth=2,8, norm=none,batch) and draw both landscapes side by side on one "
+            "colour scale, with the 1-D cut and each one's sharpness (a PNG).",
+            show_default=False,
+        ),
+    ] = None,
     span: Annotated[
         float | None,
         typer.Option(
@@ -86,12 +96,14 @@ def landscape_command(
     ] = None,
     view: Annotated[str, typer.Option(help="2d (contours), 3d (surface), or both.")] = "2d",
     out: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             help="Animation file (gif, webp, mp4, or png: a still); the 1-D "
-            "plot goes beside it as <name>_1d.png."
+            "plot goes beside it as <name>_1d.png [default: cnn_landscape.gif; "
+            "--compare: cnn_compare.png].",
+            show_default=False,
         ),
-    ] = Path("cnn_landscape.gif"),
+    ] = None,
     epochs: Annotated[int, typer.Option(help="Passes over the training set.")] = 6,
     seed: Annotated[int, typer.Option(help="Seed for weights, batch order, random plane.")] = 0,
     dataset: Annotated[
@@ -113,6 +125,15 @@ def landscape_command(
     hp: Annotated[
         list[str] | None, typer.Option(help="Hyperparameter NAME.PARAM=VALUE; repeatable.")
     ] = None,
+    depth: Annotated[
+        int, typer.Option(help="Conv blocks (2 = the lecture's network; pools spread over them).")
+    ] = 2,
+    norm: Annotated[
+        str, typer.Option(help="Normalisation after each convolution: none, batch, layer, weight.")
+    ] = "none",
+    skip: Annotated[
+        bool, typer.Option(help="Residual connections around each conv block (1x1 projections).")
+    ] = False,
     keep_every: Annotated[
         int | None,
         typer.Option(
@@ -122,7 +143,13 @@ def landscape_command(
     ] = None,
     frames: Annotated[int, typer.Option(help="Frames, sampled evenly from the steps.")] = 120,
     fps: Annotated[float, typer.Option(help="Frames per second.")] = 20,
-    size: Annotated[str, typer.Option(help="WxH pixels, or 4:3, 16:9.")] = "880x480",
+    size: Annotated[
+        str | None,
+        typer.Option(
+            help="WxH pixels, or 4:3, 16:9 [default: 880x480; --compare: 1440x520].",
+            show_default=False,
+        ),
+    ] = None,
     theme: Annotated[str, typer.Option(help="light or dark.")] = "light",
     title: Annotated[str | None, typer.Option(help="Title text.")] = None,
     cache: Annotated[
@@ -133,7 +160,22 @@ def landscape_command(
     ] = False,
 ) -> None:
     """Train the CNN once per optimizer from one start, and show their paths racing over
-    the training loss on a plane of weight space, e.g. `optviz landscape --plane random`."""
+    the training loss on a plane of weight space, e.g. `optviz landscape --plane random`;
+    or, with --compare KNOB=A,B, two landscapes that differ in one knob."""
+    knobs = dict(depth=depth, norm=norm, skip=skip)
+    if compare is not None:
+        from optviz.cli.compare_cmds import run_compare
+
+        run_compare(
+            compare, optimizers, plane=plane, grid=grid, span=span, out=out, epochs=epochs,
+            seed=seed, dataset=dataset, data_dir=data_dir, download=download,
+            batch_size=batch_size, lr=lr, hp=hp, knobs=knobs, size=size, theme=theme,
+            title=title, cache=cache, quiet=quiet, progress=_progress,
+        )  # fmt: skip
+        return
+    plane = "pca" if plane is None else plane
+    out = Path("cnn_landscape.gif") if out is None else out
+    size = "880x480" if size is None else size
     names = _train_names(optimizers)
     from optviz.render.theme import THEMES
     from optviz.trainer.optim import hyperparameters
@@ -156,7 +198,8 @@ def landscape_command(
         dataset=dataset, epochs=epochs, plane=plane, grid=grid, span=span, seed=seed,
         center=center, points=points, keep_every=keep_every,
     )  # fmt: skip
-    train = dict(data_dir=data_dir, download=download, batch_size=batch_size, hparams=hparams)
+    train = dict(data_dir=data_dir, download=download, batch_size=batch_size, hparams=hparams,
+                 **knobs)  # fmt: skip
     check_request(names, train_options=train, **request)  # all of it, before any training
     from optviz.render.api import check_fps
     from optviz.weightspace.api import landscape

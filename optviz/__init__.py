@@ -35,6 +35,8 @@ _LAZY = {
     "optimizer": "optviz.optimizers",  # an optax / PyTorch optimizer object with a name
     "landscape": "optviz.weightspace",
     "Landscape": "optviz.weightspace",
+    "compare_landscapes": "optviz.weightspace",
+    "Comparison": "optviz.weightspace",
 }
 _SUBMODULES = ("surfaces", "optimizers", "engine", "paths", "errors", "render", "trainer")
 

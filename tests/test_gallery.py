@@ -18,7 +18,7 @@ import pytest
 from PIL import Image, ImageSequence
 from typer.testing import CliRunner
 
-from optviz import atlasgallery, gallery, netgallery
+from optviz import atlasgallery, comparegallery, gallery, netgallery
 from optviz.cli import app
 from optviz.errors import OptvizError
 
@@ -28,6 +28,7 @@ SPEC = GALLERY / "gallery.toml"
 ENTRIES = gallery.load(SPEC)
 ATLASES = atlasgallery.load_atlases(SPEC)
 LANDSCAPES = netgallery.load(SPEC)
+COMPARISONS = comparegallery.load(SPEC)
 REQUIRED = {"saddle_point", "beales_function", "long_valley"}
 
 # The pixel tolerance under library versions other than the recorded ones. A new
@@ -291,9 +292,9 @@ def test_the_command_for_an_entry_makes_the_same_file(tmp_path, monkeypatch):
 def test_gallery_readme_shows_every_gif_with_its_caption():
     text = (ROOT / "gallery" / "README.md").read_text(encoding="utf-8")
     expected = gallery.readme_text(ENTRIES, atlasgallery.readme_sections(ATLASES))
-    expected += netgallery.readme_part(LANDSCAPES)
+    expected += netgallery.readme_part(LANDSCAPES) + comparegallery.readme_part(COMPARISONS)
     assert text == expected, "stale gallery/README.md: run `optviz gallery`"
-    for entry in [*ENTRIES, *ATLASES, *LANDSCAPES]:
+    for entry in [*ENTRIES, *ATLASES, *LANDSCAPES, *COMPARISONS]:
         assert f"({entry.filename})" in text
         assert entry.caption in text
         assert f"optviz gallery --only {entry.name}" in text
@@ -409,3 +410,43 @@ def test_committed_map_matches_the_spec(entry, tmp_path):
         f"gallery/{entry.filename} is stale: {'; '.join(found)}. "
         f"Run `optviz gallery --only {entry.name}` and commit."
     )
+
+
+def test_the_comparisons_are_in_the_spec():
+    by_name = {e.name: e for e in COMPARISONS}
+    assert by_name["skip_connections"].compare.startswith("skip=")
+    assert by_name["batch_size_sharpness"].compare.startswith("batch-size=")
+    assert {e.dataset for e in COMPARISONS} == {"digits"}
+
+
+@pytest.mark.parametrize("entry", COMPARISONS, ids=lambda e: e.name)
+def test_committed_comparison_matches_its_record(entry):
+    """Recomputing takes training (`optviz gallery --only NAME`); here: the spec and the
+    PNG are the ones record.toml says were made together, and the caption quotes the
+    sharpness and loss that were measured."""
+    committed = GALLERY / entry.filename
+    assert committed.exists(), f"run `optviz gallery --only {entry.name}` and commit the PNG"
+    assert committed.stat().st_size <= 1_000_000
+    record = gallery.load_records(GALLERY / gallery.RECORD).get(entry.name)
+    assert record is not None, f"{gallery.RECORD} has no record of {entry.name}"
+    assert record.spec == comparegallery.spec_digest(entry), "the spec changed: re-render it"
+    assert record.paths["file"] == netgallery.file_digest(committed), "the file changed"
+    assert {"grid_a", "grid_b", "line", "sharpness"} <= set(record.paths)
+    for key in ("sharpness_a", "sharpness_b", "loss_a", "loss_b"):
+        assert record.paths[key] in entry.caption, f"the caption does not quote {key}"
+    with Image.open(committed) as im:
+        assert im.format == "PNG" and im.size == tuple(entry.size)
+
+
+def test_bad_comparison_tables_are_reported(tmp_path):
+    bad = tmp_path / "g.toml"
+    bad.write_text('[[comparison]]\nname = "x"\ncompare = "skp=off,on"\ncaption = "c"\n')
+    with pytest.raises(OptvizError, match="did you mean 'skip'"):
+        comparegallery.load(bad)
+    bad.write_text('[[comparison]]\nname = "x"\ncompare = "skip=off,on"\ncaption = "c"\n'
+                   "skip = true\n")  # fmt: skip
+    with pytest.raises(OptvizError, match="leave it out"):
+        comparegallery.load(bad)
+    bad.write_text('[[comparison]]\nname = "x"\ncompare = "depth=2,8"\n')
+    with pytest.raises(OptvizError, match="missing caption"):
+        comparegallery.load(bad)

@@ -3,7 +3,7 @@ function) points down the stack, so no cycle can come back.
 
     errors  <  i18n, paths  <  surfaces  <  optimizers  <  engine  <  maps  <  render
     <  racing, trainer, atlases  <  weightspace  <  explorer, gallery
-    <  atlasgallery, netgallery  <  cli
+    <  atlasgallery, netgallery, comparegallery  <  cli
 
 A module may import its own component and any lower layer; nothing inside the package
 imports the lazy facade (`import optviz`), which only the command line may use.
@@ -30,7 +30,7 @@ LAYERS = [
     {"racing", "trainer", "atlases"},
     {"weightspace"},
     {"explorer", "gallery"},
-    {"atlasgallery", "netgallery"},
+    {"atlasgallery", "netgallery", "comparegallery"},
     {"cli"},
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}

@@ -159,7 +159,8 @@ def test_grid_at_the_origin_is_the_trainers_loss(small_digits):
     plane = Plane("random", flat, rng.normal(size=(2, flat.size)) * 0.01)
     ev = LossEvaluator(cfg, small_digits.x_train, small_digits.y_train)
     grid = loss_grid(ev, plane, np.array([-1.0, 0.0, 1.0]), np.array([-1.0, 0.0, 1.0]))
-    expected, _ = _evaluate(cfg, params, _batched(small_digits.x_train, small_digits.y_train))
+    batches = _batched(small_digits.x_train, small_digits.y_train)
+    expected, _ = _evaluate(cfg, params, batches, {})  # no model state (no batch norm)
     assert grid[1, 1] == pytest.approx(expected, rel=1e-5)
     assert ev.at(flat[None])[0] == pytest.approx(expected, rel=1e-5)
     assert np.isfinite(grid).all() and len(np.unique(grid)) == 9

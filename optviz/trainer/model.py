@@ -206,6 +206,7 @@ def forward(
     taps: dict | None = None,
     state: dict | None = None,
     train: bool = False,
+    mask: jax.Array | None = None,
 ) -> tuple[jax.Array, dict]:
     """Logits for a batch of NHWC images, and each layer's input (for K-FAC).
 
@@ -214,9 +215,12 @@ def forward(
     with respect to that pre-activation (how K-FAC reads its G statistics).
     Batch norm: ``train=True`` normalises by the batch; otherwise by the running
     statistics in ``state`` (`init_state`'s shape), or by the batch without them.
+    ``mask`` (N,) of 0/1: batch statistics over the marked examples only.
     `apply` also returns the updated statistics.
     """
-    logits, inputs, _ = apply(params, x, cfg, key=key, taps=taps, state=state, train=train)
+    logits, inputs, _ = apply(
+        params, x, cfg, key=key, taps=taps, state=state, train=train, mask=mask
+    )
     return logits, inputs
 
 
@@ -230,6 +234,7 @@ def apply(
     state: dict | None = None,
     train: bool = False,
     maps: dict | None = None,
+    mask: jax.Array | None = None,
 ) -> tuple[jax.Array, dict, dict]:
     """`forward`, and the model state after this batch (batch norm's running statistics).
 
@@ -263,7 +268,7 @@ def apply(
         z = s
         if cfg.norm in ("batch", "layer"):
             own = (state or {}).get(norm_name)
-            xhat, stats = norms.standardise(s, cfg.norm, own, train)
+            xhat, stats = norms.standardise(s, cfg.norm, own, train, mask)
             if stats:
                 new_state[norm_name] = stats
             inputs[norm_name] = xhat

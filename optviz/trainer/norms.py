@@ -53,12 +53,13 @@ def unit_filters(kernel: jax.Array) -> jax.Array:
 
 
 def standardise(
-    s: jax.Array, norm: str, state: dict | None, train: bool
+    s: jax.Array, norm: str, state: dict | None, train: bool, mask: jax.Array | None = None
 ) -> tuple[jax.Array, dict | None]:
     """x̂ of a conv output ``s`` for batch or layer norm, and the updated running statistics.
 
     Batch norm uses the batch's statistics when training or when no running ones
-    are given (then nothing is updated), else the running ones.
+    are given (then nothing is updated), else the running ones. ``mask`` (N,) of
+    0/1: the batch's statistics over the examples marked 1 only (a padded batch).
     """
     if norm == "layer":
         mean = jnp.mean(s, axis=(1, 2, 3), keepdims=True)
@@ -67,7 +68,13 @@ def standardise(
     if norm != "batch":
         raise ValueError(f"unknown norm {norm!r} to standardise by")
     if train or not state:
-        mean, var = jnp.mean(s, axis=(0, 1, 2)), jnp.var(s, axis=(0, 1, 2))
+        if mask is None:
+            mean, var = jnp.mean(s, axis=(0, 1, 2)), jnp.var(s, axis=(0, 1, 2))
+        else:
+            w = mask.astype(s.dtype)[:, None, None, None]
+            count = jnp.sum(w) * s.shape[1] * s.shape[2]
+            mean = jnp.sum(s * w, axis=(0, 1, 2)) / count
+            var = jnp.sum(jnp.square(s - mean) * w, axis=(0, 1, 2)) / count
         if train and state:
             m = BN_MOMENTUM
             state = {"mean": m * state["mean"] + (1 - m) * mean,

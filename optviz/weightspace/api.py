@@ -34,7 +34,7 @@ INTERP_T = np.linspace(-0.25, 1.25, 31)  # the 1-D plot: 0 = start, 1 = final we
 START = "start"
 TRAIN_OPTIONS = (
     "data_dir", "download", "batch_size", "lr", "hparams", "dropout", "weight_decay",
-    "augment", "activation", "init", "clip",
+    "augment", "activation", "init", "clip", "depth", "norm", "skip",
 )  # fmt: skip
 
 # progress(phase, done, total): phase "training" (steps), "grid" (points), "paths" (points)
@@ -123,11 +123,14 @@ def check_request(
         from optviz.trainer.checks import whole
 
         keep_every = whole(keep_every, "keep_every", low=1)
-    train = {k: run[k] for k in ("hparams", "dropout", "weight_decay", "clip", "augment")}
+    train = {
+        k: run[k]
+        for k in ("hparams", "dropout", "weight_decay", "clip", "augment", "depth", "skip")
+    }
     train.update(
         dataset=dataset, data_dir=options["data_dir"], download=bool(options["download"]),
         batch_size=options["batch_size"], activation=options["activation"],
-        init=options["init"],
+        init=options["init"], norm=options["norm"],
     )  # fmt: skip
     return Request(names, plane, grid, span, run["seed"], run["epochs"], center, points,
                    keep_every, train)  # fmt: skip
@@ -162,7 +165,9 @@ def landscape(
     every this many steps (None: about 100 snapshots a path). cache: True (the
     user's cache folder), a folder, or False. train_options: as `optviz.train`
     (batch_size, lr, hparams, dropout, weight_decay, augment, activation, init,
-    clip, data_dir, download).
+    clip, depth, norm, skip, data_dir, download). A batch-normalised network is
+    evaluated on the plane in training mode: each evaluation chunk of the
+    training set normalised by its own statistics (see `grid`).
     """
     from optviz.weightspace.compute import compute
     from optviz.weightspace.result import Landscape

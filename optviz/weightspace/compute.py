@@ -39,7 +39,11 @@ def _data_and_config(request: Request):
     cfg = config_for(
         data.image_shape, in_channels=data.x_train.shape[-1], n_classes=data.n_classes,
         activation=t["activation"], dropout=t["dropout"], init=t["init"],
+        depth=t["depth"], norm=t["norm"], skip=t["skip"],
     )  # fmt: skip
+    from optviz.trainer.api import check_fits
+
+    check_fits(cfg, size)
     return data, size, cfg
 
 
@@ -164,6 +168,7 @@ def compute(request: Request, folder: Path | None, progress: Progress | None) ->
         out[f"p{i}.distance"] = projected[i][1]
         out[f"p{i}.true_loss"] = true_loss[lo : lo + k]
         out[f"p{i}.plane_loss"] = plane_loss[lo : lo + k]
+        out[f"p{i}.final"] = rec.final(n)
         lo += k
     for i, _ in enumerate(names):
         out[f"p{i}.interp"] = true_loss[lo : lo + len(INTERP_T)]

@@ -8,6 +8,10 @@ DATA_CHUNK examples (the last padded, masked out). On a plane the first layer
 comes from three shared maps per chunk (the weights are affine in the plane's
 coordinates). Small chunks and blocks keep the working set in cache, which is
 what matters on CPU: the bench (bench/bench_landscape.py) measured it.
+A batch-normalised network is evaluated in training mode: each chunk normalised by
+its own examples' statistics (the padding left out), so the loss is a function of
+the weights alone; running statistics belong to one trained network and mean
+nothing elsewhere on a plane.
 
 The block is spread over every JAX device with `jax.sharding`: a one-axis mesh
 over the weight vectors, the data replicated. Each device always gets
@@ -81,7 +85,7 @@ def _program(cfg: ModelConfig, devices: tuple, plane: bool) -> Callable:
     written_out = supports(cfg)
 
     def generic_nll(params, x, y, keep):
-        logits, _ = forward(params, x, cfg)
+        logits, _ = forward(params, x, cfg, mask=keep)  # batch norm: the chunk's own
         nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1)[:, 0]
         return jnp.sum(jnp.where(keep > 0, nll, 0.0))
 
