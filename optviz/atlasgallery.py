@@ -130,9 +130,14 @@ def spec_digest(entry: AtlasEntry) -> str:
 
 def array_digests(atlas) -> dict[str, str]:
     """Per map array (by name), a digest of its bytes."""
+    return array_digests_of(atlas.arrays())
+
+
+def array_digests_of(arrays: dict[str, np.ndarray]) -> dict[str, str]:
+    """Per array (by name), a digest of its bytes."""
     return {
         key: hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()
-        for key, value in atlas.arrays().items()
+        for key, value in arrays.items()
     }
 
 
