@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import numpy as np
 from optviz import optimizers as optviz_optimizers
 from optviz import surfaces
 from optviz.errors import OptvizError, UnknownNameError
-from optviz.gallery import SPEC, Record, _Checker, versions
+from optviz.gallery import SPEC, Record, _Checker, read_tables, table_values, versions
 
 KINDS = ("basins", "trainability")
 REQUIRED = ("name", "kind", "caption")
@@ -61,26 +60,11 @@ class AtlasEntry:
 
 def load_atlases(path: str | Path = SPEC) -> list[AtlasEntry]:
     """The spec's `[[atlas]]` tables, checked (none: an empty list)."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OptvizError(f"no gallery spec at {path}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise OptvizError(f"{path}: {err}") from None
-    return [_entry(t, path) for t in data.get("atlas", [])]
+    return [_entry(t, path) for t in read_tables(path, "atlas")]
 
 
 def _entry(table: Any, path: str | Path) -> AtlasEntry:
-    if not isinstance(table, dict):
-        raise OptvizError(f"{path}: each [[atlas]] must be a table")
-    where = f"{path}, atlas {table.get('name', '?')!r}"
-    unknown = set(table) - set(REQUIRED) - set(OPTIONAL)
-    if unknown:
-        raise UnknownNameError("key", sorted(unknown)[0], [*REQUIRED, *OPTIONAL], f"in {where}")
-    missing = [k for k in REQUIRED if k not in table]
-    if missing:
-        raise OptvizError(f"{where}: missing {', '.join(missing)}")
-    v = {**OPTIONAL, **table}
+    v, where = table_values(table, path, "atlas", REQUIRED, OPTIONAL)
     check = _Checker(where)
     if v["kind"] not in KINDS:
         raise UnknownNameError("atlas kind", str(v["kind"]), KINDS, f"in {where}")

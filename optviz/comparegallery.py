@@ -15,7 +15,6 @@ import dataclasses
 import hashlib
 import json
 import shlex
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,29 +79,11 @@ class ComparisonEntry:
 
 def load(path: str | Path = gallery.SPEC) -> list[ComparisonEntry]:
     """The spec's `[[comparison]]` tables, checked ([] if there are none)."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OptvizError(f"no gallery spec at {path}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise OptvizError(f"{path}: {err}") from None
-    tables = data.get("comparison", [])
-    if not isinstance(tables, list):
-        raise OptvizError(f"{path}: comparisons must be [[comparison]] tables")
-    return [_entry(t, path) for t in tables]
+    return [_entry(t, path) for t in gallery.read_tables(path, "comparison")]
 
 
 def _entry(table: Any, path: str | Path) -> ComparisonEntry:
-    if not isinstance(table, dict):
-        raise OptvizError(f"{path}: each [[comparison]] must be a table")
-    where = f"{path}, comparison {table.get('name', '?')!r}"
-    unknown = set(table) - set(REQUIRED) - set(OPTIONAL)
-    if unknown:
-        raise UnknownNameError("key", sorted(unknown)[0], [*REQUIRED, *OPTIONAL], f"in {where}")
-    missing = [k for k in REQUIRED if k not in table]
-    if missing:
-        raise OptvizError(f"{where}: missing {', '.join(missing)}")
-    v = {**OPTIONAL, **table}
+    v, where = gallery.table_values(table, path, "comparison", REQUIRED, OPTIONAL)
     check = gallery._Checker(where)
     name = check.text(v["name"], "name")
     if not gallery.FILE_NAME.fullmatch(name):

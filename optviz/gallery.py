@@ -82,16 +82,41 @@ class Entry:
         return f"{self.name}.gif"
 
 
-def load(path: str | Path = SPEC) -> list[Entry]:
-    """Read and check the spec: unknown keys, names and missing fields are errors."""
+def read_tables(path: str | Path, kind: str) -> list:
+    """The spec's `[[kind]]` tables, as read (an empty list if it has none)."""
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise OptvizError(f"no gallery spec at {path}") from None
     except tomllib.TOMLDecodeError as err:
         raise OptvizError(f"{path}: {err}") from None
-    tables = data.get("animation", [])
-    if not isinstance(tables, list) or not tables:
+    tables = data.get(kind, [])
+    if not isinstance(tables, list):
+        raise OptvizError(f"{path}: {kind} entries must be [[{kind}]] tables")
+    return tables
+
+
+def table_values(
+    table: Any, path: str | Path, kind: str, required: Sequence[str], optional: Mapping
+) -> tuple[dict[str, Any], str]:
+    """A `[[kind]]` table's values over the defaults in `optional`, and where it stands
+    (for messages): unknown keys (with close matches) and missing ones are errors."""
+    if not isinstance(table, dict):
+        raise OptvizError(f"{path}: each [[{kind}]] must be a table")
+    where = f"{path}, {kind} {table.get('name', '?')!r}"
+    unknown = set(table) - set(required) - set(optional)
+    if unknown:
+        raise UnknownNameError("key", sorted(unknown)[0], [*required, *optional], f"in {where}")
+    missing = [k for k in required if k not in table]
+    if missing:
+        raise OptvizError(f"{where}: missing {', '.join(missing)}")
+    return {**optional, **table}, where
+
+
+def load(path: str | Path = SPEC) -> list[Entry]:
+    """Read and check the spec: unknown keys, names and missing fields are errors."""
+    tables = read_tables(path, "animation")
+    if not tables:
         raise OptvizError(f"{path}: no [[animation]] tables; the gallery needs at least one")
     entries = [_entry(table, path) for table in tables]
     names = [e.name for e in entries]
@@ -101,16 +126,7 @@ def load(path: str | Path = SPEC) -> list[Entry]:
 
 
 def _entry(table: dict[str, Any], path: str | Path) -> Entry:
-    if not isinstance(table, dict):
-        raise OptvizError(f"{path}: each [[animation]] must be a table")
-    where = f"{path}, animation {table.get('name', '?')!r}"
-    unknown = set(table) - set(REQUIRED) - set(OPTIONAL)
-    if unknown:
-        raise UnknownNameError("key", sorted(unknown)[0], [*REQUIRED, *OPTIONAL], f"in {where}")
-    missing = [k for k in REQUIRED if k not in table]
-    if missing:
-        raise OptvizError(f"{where}: missing {', '.join(missing)}")
-    v = {**OPTIONAL, **table}
+    v, where = table_values(table, path, "animation", REQUIRED, OPTIONAL)
     check = _Checker(where)
     name = check.text(v["name"], "name")
     if not FILE_NAME.fullmatch(name):

@@ -14,7 +14,6 @@ import dataclasses
 import hashlib
 import json
 import shlex
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,29 +69,11 @@ class LandscapeEntry:
 
 def load(path: str | Path = gallery.SPEC) -> list[LandscapeEntry]:
     """The spec's `[[landscape]]` tables, checked ([] if there are none)."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OptvizError(f"no gallery spec at {path}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise OptvizError(f"{path}: {err}") from None
-    tables = data.get("landscape", [])
-    if not isinstance(tables, list):
-        raise OptvizError(f"{path}: landscapes must be [[landscape]] tables")
-    return [_entry(t, path) for t in tables]
+    return [_entry(t, path) for t in gallery.read_tables(path, "landscape")]
 
 
 def _entry(table: Any, path: str | Path) -> LandscapeEntry:
-    if not isinstance(table, dict):
-        raise OptvizError(f"{path}: each [[landscape]] must be a table")
-    where = f"{path}, landscape {table.get('name', '?')!r}"
-    unknown = set(table) - set(REQUIRED) - set(OPTIONAL)
-    if unknown:
-        raise UnknownNameError("key", sorted(unknown)[0], [*REQUIRED, *OPTIONAL], f"in {where}")
-    missing = [k for k in REQUIRED if k not in table]
-    if missing:
-        raise OptvizError(f"{where}: missing {', '.join(missing)}")
-    v = {**OPTIONAL, **table}
+    v, where = gallery.table_values(table, path, "landscape", REQUIRED, OPTIONAL)
     check = gallery._Checker(where)
     name = check.text(v["name"], "name")
     if not gallery.FILE_NAME.fullmatch(name):
