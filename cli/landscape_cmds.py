@@ -11,7 +11,13 @@ import typer
 
 from optviz.cli.app import app, user_errors
 from optviz.cli.parse import parse_hparams, parse_size
-from optviz.cli.train_cmds import _by_optimizer, _train_names
+from optviz.cli.train_cmds import (
+    DepthOption,
+    NormOption,
+    SkipOption,
+    _by_optimizer,
+    _train_names,
+)
 from optviz.errors import OptvizError, UnknownNameError
 
 FORMATS = ("gif", "webp", "mp4", "png")
@@ -125,15 +131,9 @@ def landscape_command(
     hp: Annotated[
         list[str] | None, typer.Option(help="Hyperparameter NAME.PARAM=VALUE; repeatable.")
     ] = None,
-    depth: Annotated[
-        int, typer.Option(help="Conv blocks (2 = the lecture's network; pools spread over them).")
-    ] = 2,
-    norm: Annotated[
-        str, typer.Option(help="Normalisation after each convolution: none, batch, layer, weight.")
-    ] = "none",
-    skip: Annotated[
-        bool, typer.Option(help="Residual connections around each conv block (1x1 projections).")
-    ] = False,
+    depth: DepthOption = 2,
+    norm: NormOption = "none",
+    skip: SkipOption = False,
     keep_every: Annotated[
         int | None,
         typer.Option(

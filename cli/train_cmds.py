@@ -20,6 +20,17 @@ from optviz.cli.parse import parse_hparams, parse_names
 from optviz.cli.parse import positive as check_positive
 from optviz.errors import OptvizError
 
+# The network's shape, the same options on `optviz train` and `optviz landscape`.
+DepthOption = Annotated[
+    int, typer.Option(help="Conv blocks (2 = the lecture's network; pools spread over them).")
+]
+NormOption = Annotated[
+    str, typer.Option(help="Normalisation after each convolution: none, batch, layer, weight.")
+]
+SkipOption = Annotated[
+    bool, typer.Option(help="Residual connections around each conv block (1x1 projections).")
+]
+
 
 def _train_names(text: str | None) -> list[str]:
     """--optimizers: the registry's trainer line-up, one name, a comma list, or 'all'."""
@@ -158,15 +169,9 @@ def train(
     activation: Annotated[str, typer.Option(help="relu, sigmoid or tanh.")] = "relu",
     init: Annotated[str, typer.Option(help="Weight init: he, glorot, lecun or normal.")] = "he",
     clip: Annotated[float | None, typer.Option(help="Clip gradients to this global norm.")] = None,
-    depth: Annotated[
-        int, typer.Option(help="Conv blocks (2 = the lecture's network; pools spread over them).")
-    ] = 2,
-    norm: Annotated[
-        str, typer.Option(help="Normalisation after each convolution: none, batch, layer, weight.")
-    ] = "none",
-    skip: Annotated[
-        bool, typer.Option(help="Residual connections around each conv block (1x1 projections).")
-    ] = False,
+    depth: DepthOption = 2,
+    norm: NormOption = "none",
+    skip: SkipOption = False,
     sharpness: Annotated[
         bool,
         typer.Option(help="Measure the largest Hessian eigenvalue of the loss after training."),
