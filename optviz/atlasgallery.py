@@ -21,7 +21,15 @@ import numpy as np
 from optviz import optimizers as optviz_optimizers
 from optviz import surfaces
 from optviz.errors import OptvizError, UnknownNameError
-from optviz.gallery import SPEC, Record, _Checker, read_tables, table_values, versions
+from optviz.gallery import (
+    SPEC,
+    Record,
+    _Checker,
+    read_tables,
+    readme_section,
+    table_values,
+    versions,
+)
 
 KINDS = ("basins", "trainability")
 REQUIRED = ("name", "kind", "caption")
@@ -145,14 +153,5 @@ def readme_sections(entries: list[AtlasEntry]) -> list[str]:
     """The gallery README's part for the maps."""
     parts = []
     for e in entries:
-        parts += [
-            f"## {e.name}\n",
-            f"![{e.name}]({e.filename})\n",
-            e.caption + "\n",
-            "```bash",
-            f"optviz gallery --only {e.name}",
-            "# or, the same map by hand:",
-            command_for(e),
-            "```\n",
-        ]
+        parts += readme_section(e, command_for(e), "the same map by hand")
     return parts

@@ -207,14 +207,5 @@ def readme_part(entries: list[ComparisonEntry]) -> str:
     """The gallery README's sections for the comparisons (after the landscapes')."""
     parts = []
     for e in entries:
-        parts += [
-            f"## {e.name}\n",
-            f"![{e.name}]({e.filename})\n",
-            e.caption + "\n",
-            "```bash",
-            f"optviz gallery --only {e.name}",
-            "# or, the same picture by hand:",
-            command_for(e),
-            "```\n",
-        ]
+        parts += gallery.readme_section(e, command_for(e), "the same picture by hand")
     return "\n" + "\n".join(parts) if parts else ""

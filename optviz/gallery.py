@@ -381,15 +381,21 @@ def readme_text(entries: list[Entry], more: Sequence[str] = ()) -> str:
         'project README); "made with optviz" is welcome but not required.\n',
     ]
     for e in entries:
-        parts += [
-            f"## {e.name}\n",
-            f"![{e.name}]({e.filename})\n",
-            e.caption + "\n",
-            "```bash",
-            f"optviz gallery --only {e.name}",
-            "# or, the same file by hand:",
-            command_for(e),
-            "```\n",
-        ]
+        parts += readme_section(e, command_for(e), "the same file by hand")
     parts += list(more)
     return "\n".join(parts)
+
+
+def readme_section(entry: Any, command: str, by_hand: str) -> list[str]:
+    """One entry's section of gallery/README.md (lines): its picture, caption and the
+    commands that make it (`by_hand`: the comment before the hand-written command)."""
+    return [
+        f"## {entry.name}\n",
+        f"![{entry.name}]({entry.filename})\n",
+        entry.caption + "\n",
+        "```bash",
+        f"optviz gallery --only {entry.name}",
+        f"# or, {by_hand}:",
+        command,
+        "```\n",
+    ]

@@ -176,14 +176,6 @@ def readme_part(entries: list[LandscapeEntry]) -> str:
     """The gallery README's sections for the landscapes (after the animations')."""
     parts = []
     for e in entries:
-        parts += [
-            f"## {e.name}\n",
-            f"![{e.name}]({e.filename})\n",
-            e.caption + "\n",
-            "```bash",
-            f"optviz gallery --only {e.name}",
-            "# or, the same picture by hand (it also writes the 1-D plot beside it):",
-            command_for(e),
-            "```\n",
-        ]
+        by_hand = "the same picture by hand (it also writes the 1-D plot beside it)"
+        parts += gallery.readme_section(e, command_for(e), by_hand)
     return "\n" + "\n".join(parts) if parts else ""
