@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -308,13 +308,39 @@ def stepper(name: str, surface: _surfaces.Surface, hps: Sequence[Mapping[str, An
     arrays, and `elementwise` says the optimizer may step many points as one (n, 2) array.
     """
     static, dyn = _split_static(name, hps)
+    return _maker(name, surface, static), dyn, _optimizers.spec(name).elementwise
+
+
+def _maker(name: str, surface: _surfaces.Surface, static: tuple) -> Callable:
+    """``make(dyn)``: `name`'s optax transformation with the static settings `static`
+    (sorted items) and the numeric ones `dyn` (K-FAC also gets the surface's functions)."""
     entry = _optimizers.spec(name)
     extra = {"loss_fn": surface.fn, "residual_fn": surface.residuals} if entry.uses_surface else {}
 
-    def make(dyn_i):
-        return entry.make(**dict(static), **dyn_i, **extra)
+    def make(dyn):
+        return entry.make(**dict(static), **dyn, **extra)
 
-    return make, dyn, entry.elementwise
+    return make
+
+
+def step_functions(make: Callable, points: Callable) -> tuple[Callable, Callable]:
+    """``(init, step)`` of a scan over optimizer steps: ``init(xy0, dyn)`` and
+    ``step(carry, dyn)`` carry ``(xy, loss, grad, opt_state)``; `points(xy)` gives the
+    loss and gradient there, ``make(dyn)`` the transformation."""
+
+    def init(xy0, dyn):
+        loss0, g0 = points(xy0)
+        return xy0, loss0, g0, make(dyn).init(xy0)
+
+    def step(carry, dyn):
+        """One plain optimizer step of one path (or of all start points at once)."""
+        xy, _, g, state = carry
+        updates, state = make(dyn).update(g, state, xy)
+        xy = optax.apply_updates(xy, updates)
+        loss, g = points(xy)
+        return xy, loss, g, state
+
+    return init, step
 
 
 def _split_static(name: str, hps: Sequence[Mapping[str, Any]]) -> tuple[tuple, dict]:
@@ -372,13 +398,7 @@ def _scan(name: str, static: tuple, surface: _surfaces.Surface, steps: int):
     `OptimizerSpec.elementwise`) start points, so every step is one batched update.
     """
     entry = _optimizers.spec(name)
-    extra = {}
-    if entry.uses_surface:
-        extra = {"loss_fn": surface.fn, "residual_fn": surface.residuals}
-
-    def make(dyn):
-        return entry.make(**dict(static), **dyn, **extra)
-
+    make = _maker(name, surface, static)
     if entry.elementwise:
         # All start points as one (S, 2) parameter array: one shared step
         # counter instead of S of them (Adam's bias correction per point costs
@@ -389,17 +409,7 @@ def _scan(name: str, static: tuple, surface: _surfaces.Surface, steps: int):
         points = _loss_and_grad(surface, batched=False)
         over_starts = 0
 
-    def init_one(xy0, dyn):
-        loss0, g0 = points(xy0)
-        return xy0, loss0, g0, make(dyn).init(xy0)
-
-    def step_one(carry, dyn):
-        """One plain optimizer step of one path (or of all start points at once)."""
-        xy, _, g, state = carry
-        updates, state = make(dyn).update(g, state, xy)
-        xy = optax.apply_updates(xy, updates)
-        loss, g = points(xy)
-        return xy, loss, g, state
+    init_one, step_one = step_functions(make, points)
 
     def run(xy0, dyn):
         # no numeric hyperparameters (an optax transformation object): one setting

@@ -20,7 +20,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from optviz import engine
 from optviz.maps import shard
@@ -120,31 +119,10 @@ def _compiled(
         xy0 = chunk["xy0"]
         dyn = {k[3:]: v for k, v in chunk.items() if k.startswith("hp:")} if per_pixel else shared
 
-        def init_one(xy, d):
-            loss, g = value_and_grad(xy)
-            return xy, loss, g, make(d).init(xy)
-
-        def step_one(carry, d):
-            xy, _, g, state = carry
-            updates, state = make(d).update(g, state, xy)
-            xy = optax.apply_updates(xy, updates)
-            loss, g = value_and_grad(xy)
-            return xy, loss, g, state
-
         if elementwise and not per_pixel:  # all start points as one (n, 2) parameter
-            points = jax.vmap(value_and_grad)
-
-            def init_all(xy, d):
-                loss, g = points(xy)
-                return xy, loss, g, make(d).init(xy)
-
-            def step_all(carry, d):
-                xy, _, g, state = carry
-                updates, state = make(d).update(g, state, xy)
-                xy = optax.apply_updates(xy, updates)
-                loss, g = points(xy)
-                return xy, loss, g, state
+            init_all, step_all = engine.step_functions(make, jax.vmap(value_and_grad))
         else:
+            init_one, step_one = engine.step_functions(make, value_and_grad)
             axes = 0 if per_pixel else None
             init_all = jax.vmap(init_one, (0, axes))
             step_all = jax.vmap(step_one, (0, axes))
