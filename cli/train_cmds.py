@@ -180,7 +180,9 @@ def train(
         int, typer.Option(help="Seed for weights, batch order, dropout, augmentation.")
     ] = 0,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("optviz-train"),
-    quiet: Annotated[bool, typer.Option(help="No progress bar and no table.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")
+    ] = False,
 ) -> None:
     """Train the lecture's small CNN once per optimizer, from the same weights on the same
     batches; write metrics.jsonl, curves.png and curves.gif to --out (whole or not at all)."""

@@ -314,7 +314,18 @@ def test_damaged_real_files_are_an_error_or_the_array(
 
 # --- faults from outside, on the real command ------------------------------------------
 
-TRAIN = ["train", "--optimizers", "sgd", "--epochs", "2", "--batch-size", "64", "--quiet"]
+# no sharpness: these tests are about the run folder, and its program is a long compile
+TRAIN = [
+    "train",
+    "--optimizers",
+    "sgd",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "64",
+    "--no-sharpness",
+    "-q",
+]
 
 
 def run_cli(args, cwd: Path, *, blocks: int | None = None) -> subprocess.Popen:

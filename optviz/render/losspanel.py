@@ -65,7 +65,10 @@ class LossScene:
         self.lines: list[Line2D] = []
         self.dashed: list[Line2D | None] = []
         for t in tracks:
-            line = Line2D([], [], color=t.color, lw=LINE_WIDTH, animated=animated, zorder=7)
+            line = Line2D(
+                [], [], color=t.color, lw=LINE_WIDTH, animated=animated, zorder=7,
+                solid_capstyle="round", solid_joinstyle="round",  # grown piece by piece
+            )  # fmt: skip
             ax.add_line(line)
             self.lines.append(line)
             dashed = None
@@ -79,7 +82,24 @@ class LossScene:
 
     @property
     def artists(self) -> list[Line2D]:
-        return [*(d for d in self.dashed if d is not None), *self.lines]
+        """Every moving artist, in drawing order (a full draw)."""
+        return [*self.dashed_lines, *self.lines]
+
+    @property
+    def dashed_lines(self) -> list[Line2D]:
+        return [d for d in self.dashed if d is not None]
+
+    per_frame = dashed_lines  # dashes would restart at every piece of a grown line
+
+    def grow(self, before: int, step: int) -> list[Line2D]:
+        """The loss curves set to their new pieces from `before` to `step`."""
+        out = []
+        for t, line in zip(self.tracks, self.lines, strict=True):
+            rows = t.grown(before, step)
+            if rows.stop - rows.start > 1:
+                line.set_data(self.steps[rows], t.loss[rows])
+                out.append(line)
+        return out
 
     def set_tracks(self, tracks: list[Track]) -> None:
         self.tracks = tracks

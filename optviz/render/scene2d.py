@@ -219,7 +219,7 @@ class ContourScene:
     ):
         """starts: (n, 2) points to mark as starts (None: the paths' first points)."""
         ax = fig.add_axes(rect)
-        self.ax, self.tracks, self.fixed_starts = ax, tracks, starts
+        self.ax, self.tracks, self.fixed_starts, self.step = ax, tracks, starts, 0
         style_axes(ax, theme, fontsize)
         draw_contours(ax, surface, land, theme, lang)
         self.start_marks = Line2D([], [], label="_start", **start_style(theme, animated))
@@ -240,12 +240,33 @@ class ContourScene:
 
     @property
     def artists(self) -> list[Line2D]:
-        return [self.start_marks, *self.lines, *self.marks, *self.heads]
+        """Every moving artist, in drawing order (a full draw)."""
+        return [*self.lines, self.start_marks, *self.marks, *self.heads]
+
+    @property
+    def per_frame(self) -> list[Line2D]:
+        """What a frame draws over the grown lines: dashed lines (their dashes would
+        restart at every piece), the start marks, the event marks shown, the heads."""
+        lines = [line for line, solid in zip(self.lines, self.solid, strict=True) if not solid]
+        marks = [m for m, t in zip(self.marks, self.tracks, strict=True) if t.happened(self.step)]
+        return [*lines, self.start_marks, *marks, *self.heads]
+
+    def grow(self, before: int, step: int) -> list[Line2D]:
+        """The solid lines set to their new pieces from `before` to `step` (drawn onto
+        the pieces already there, they make the same lines as a full draw)."""
+        out = []
+        for t, line, solid in zip(self.tracks, self.lines, self.solid, strict=True):
+            xy = t.xy[t.grown(before, step)]
+            if solid and len(xy) > 1:
+                line.set_data(xy[:, 0], xy[:, 1])
+                out.append(line)
+        return out
 
     def set_tracks(self, tracks: list[Track]) -> None:
-        self.tracks = tracks
+        self.tracks, self.solid = tracks, []
         for line, dashes in zip(self.lines, dash_patterns(tracks, self.ax), strict=True):
             line.set_linestyle(dashes)
+            self.solid.append(dashes == "-")
         if self.fixed_starts is not None:
             points = np.asarray(self.fixed_starts, dtype=np.float64).reshape(-1, 2)
         else:
@@ -254,6 +275,7 @@ class ContourScene:
         self.start_marks.set_data(points[:, 0], points[:, 1])
 
     def update(self, step: int) -> None:
+        self.step = step
         # Where each optimizer shows: its head, or the mark on the edge once it left.
         gone = [t.happened(step) and t.event == "left" for t in self.tracks]
         spots = [t.exit_xy if g else t.head(step) for t, g in zip(self.tracks, gone, strict=True)]

@@ -138,6 +138,11 @@ class SurfaceScene:
     def artists(self) -> list[Line3D]:
         return [*self.lines, *self.heads]
 
+    per_frame = artists  # projected lines are drawn whole every frame
+
+    def grow(self, before: int, step: int) -> list[Line3D]:
+        return []
+
     def update(self, step: int) -> None:
         for t, pts, line, head in zip(self.tracks, self.xyz, self.lines, self.heads, strict=True):
             seg = pts[t.upto(step)]

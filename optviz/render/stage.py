@@ -14,6 +14,8 @@ The one figure engine behind every picture optviz draws:
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -202,7 +204,7 @@ class Stage:
             if still:
                 self._update(self.step)
                 return
-            self.background = None
+            self.background, self.grown = None, None
             self.canvas.mpl_connect("draw_event", self._on_draw)
             self.canvas.draw()  # everything static, once; `_on_draw` keeps it as pixels
             self.counter.capture(self.canvas, self.background)
@@ -234,37 +236,44 @@ class Stage:
         # largest type and the fullest notes.
         goal = min((0.5 * W * H) ** 0.5, H - top_beside - pad - my)
         best = None
-        for short in (False, True):
-            for sep in (" ", "\n"):
-                labels = [t.label_at(len(t.xy), sep, short) for t in tracks] + extra
-                for size_pt in (fs_pt, 0.85 * fs_pt, 0.75 * fs_pt):
-                    style = dict(
-                        frameon=False, fontsize=size_pt, labelcolor=self.theme.text,
-                        handlelength=1.3, columnspacing=1.0, handletextpad=0.4,
-                        borderaxespad=0.2, labelspacing=0.35 if sep == " " else 0.25,
-                    )  # fmt: skip
-                    places = [("center right", 1)] if beside else []
-                    places += [("lower center", n) for n in range(len(handles), 0, -1)]
-                    for loc, ncols in places:
-                        leg = self.fig.legend(handles, labels, loc=loc, ncols=ncols, **style)
-                        box = leg.get_window_extent(renderer)
-                        right = loc == "center right"
-                        if right:
-                            room = (W - box.width - 2 * pad - mx, H - top_beside - pad - my)
-                            fits = box.height <= H - top - pad
-                        else:
-                            room = (W - mx - pad, H - top - box.height - pad - my)
-                            fits = box.width <= W - 2 * pad
-                        side = min(room)
-                        score = (fits, min(side, goal), size_pt, not short, sep == " ", side)
-                        if best is None or score > best[0]:
-                            if best is not None:
-                                best[1].remove()
-                            best = (score, leg, right, (sep, short))
-                        else:
-                            leg.remove()
-                        if not right and fits:
-                            break  # fewer columns are only taller
+        # Tried in the order of the score's later keys (size, full notes, notes on the
+        # entry's line): once a fitting legend leaves the goal's room, no later
+        # candidate can score higher.
+        for size_pt, short, sep in itertools.product(
+            (fs_pt, 0.85 * fs_pt, 0.75 * fs_pt), (False, True), (" ", "\n")
+        ):
+            if best is not None and best[0][:2] == (True, goal):
+                break
+            if short and not any(t.note for t in tracks):
+                continue  # the same labels as the full notes' (which score higher)
+            labels = [t.label_at(len(t.xy), sep, short) for t in tracks] + extra
+            style = dict(
+                frameon=False, fontsize=size_pt, labelcolor=self.theme.text,
+                handlelength=1.3, columnspacing=1.0, handletextpad=0.4,
+                borderaxespad=0.2, labelspacing=0.35 if sep == " " else 0.25,
+            )  # fmt: skip
+            places = [("center right", 1)] if beside else []
+            places += [("lower center", n) for n in range(len(handles), 0, -1)]
+            for loc, ncols in places:
+                leg = self.fig.legend(handles, labels, loc=loc, ncols=ncols, **style)
+                box = leg.get_window_extent(renderer)
+                right = loc == "center right"
+                if right:
+                    room = (W - box.width - 2 * pad - mx, H - top_beside - pad - my)
+                    fits = box.height <= H - top - pad
+                else:
+                    room = (W - mx - pad, H - top - box.height - pad - my)
+                    fits = box.width <= W - 2 * pad
+                side = min(room)
+                score = (fits, min(side, goal), size_pt, not short, sep == " ", side)
+                if best is None or score > best[0]:
+                    if best is not None:
+                        best[1].remove()
+                    best = (score, leg, right, (sep, short))
+                else:
+                    leg.remove()
+                if not right and fits:
+                    break  # fewer columns are only taller
         _, leg, right, self.note_form = best
         return leg, right
 
@@ -304,6 +313,7 @@ class Stage:
     def set_tracks(self, tracks: list[Track]) -> None:
         """New data for the same paths (same count, names, colours and loss axis): the
         static picture stays, only the moving artists change."""
+        self.grown = None
         for scene in self.scenes:
             scene.set_tracks(tracks)
 
@@ -312,10 +322,12 @@ class Stage:
         for scene in self.scenes:
             scene.update(self.step)
 
-    def _draw_moving(self, renderer) -> None:
+    def _draw_moving(self, renderer, grown: bool = False) -> None:
+        """Draw what moves at `self.step`; grown: the lines that only grow are on the
+        canvas already (see `draw`)."""
         for scene in self.scenes:
             scene.update(self.step)
-            for artist in scene.artists:
+            for artist in scene.per_frame if grown else scene.artists:
                 artist.draw(renderer)
         for copy, track in self.notes:
             copy.set_text(track.label_at(self.step, *self.note_form))
@@ -329,6 +341,7 @@ class Stage:
         if event.canvas is not self.canvas:  # pragma: no cover - a savefig elsewhere
             return
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self.grown = None
         self._draw_moving(event.renderer)
 
     def draw(self, step: int) -> np.ndarray:
@@ -336,9 +349,18 @@ class Stage:
         canvas's (H, W, 4) pixels, a view the next draw overwrites."""
         if self.still:
             raise ValueError("a still shows every path in full; draw the figure instead")
-        self.step = int(np.clip(step, 0, max(self.n_steps - 1, 0)))
-        self.canvas.restore_region(self.background)
-        self._draw_moving(self.canvas.get_renderer())
+        step = int(np.clip(step, 0, max(self.n_steps - 1, 0)))
+        renderer = self.canvas.get_renderer()
+        # Lines only grow: keep the picture with the lines up to the last step drawn and
+        # add only their new pieces (back to the static picture when going backwards).
+        before, pixels = self.grown if self.grown and self.grown[0] <= step else (-1, None)
+        self.canvas.restore_region(self.background if pixels is None else pixels)
+        for scene in self.scenes:
+            for artist in scene.grow(before, step):
+                artist.draw(renderer)
+        self.grown = (step, self.canvas.copy_from_bbox(self.fig.bbox))
+        self.step = step
+        self._draw_moving(renderer, grown=True)
         return np.asarray(self.canvas.buffer_rgba())
 
     def frame(self, step: int) -> np.ndarray:

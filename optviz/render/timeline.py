@@ -55,6 +55,12 @@ class Track:
         """Rows to draw when the animation is at `step`."""
         return slice(0, min(step, self.last) + 1)
 
+    def grown(self, before: int, step: int) -> slice:
+        """Rows to add when the animation moves on from `before` to `step` (`before` < 0:
+        nothing drawn yet): the new rows, with the last row already drawn to join them."""
+        start = self.upto(before).stop - 1 if before >= 0 else 0
+        return slice(max(start, 0), self.upto(step).stop)
+
     def head(self, step: int) -> np.ndarray:
         """Where the head sits at `step`: the newest finite position (NaN if none)."""
         if self.last < 0:
