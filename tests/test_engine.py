@@ -43,19 +43,38 @@ def race_of_all():
     return optviz.trajectories(ALL, "beale", starts=STARTS, steps=30, lr=1e-3)
 
 
+@pytest.fixture(scope="module")
+def other_races():
+    """Each optimizer again, in a race with other neighbours (every second one of the
+    list, backwards) and from each start alone: four programs in all, not two per name."""
+    halves = [ALL[0::2][::-1], ALL[1::2][::-1]]
+    races = [optviz.trajectories(h, "beale", starts=STARTS, steps=30, lr=1e-3) for h in halves]
+    alone = [optviz.trajectories(ALL, "beale", starts=[s], steps=30, lr=1e-3) for s in STARTS]
+    return {name: r for r in races for name in r.optimizers}, alone
+
+
 @pytest.mark.parametrize("name", ALL)
-def test_batched_paths_equal_paths_computed_alone(name, race_of_all):
-    # catches any coupling between start points (elementwise batching, norms)
-    r = optviz.trajectories([name], "beale", starts=STARTS, steps=30, lr=1e-3)
-    for i, start in enumerate(STARTS):
-        alone = optviz.trajectory(name, "beale", start=start, steps=30, lr=1e-3)
-        np.testing.assert_allclose(r.positions[0, i], alone, rtol=1e-5, atol=1e-6)
-    # ... and between optimizers: a race computes each path exactly as a race of one
+def test_batched_paths_equal_paths_computed_alone(name, race_of_all, other_races):
+    neighbours, alone = other_races
     k = ALL.index(name)
-    np.testing.assert_array_equal(race_of_all.positions[k], r.positions[0])
-    np.testing.assert_array_equal(race_of_all.losses[k], r.losses[0])
-    np.testing.assert_array_equal(race_of_all.diverged_step[k], r.diverged_step[0])
+    # catches any coupling between start points (elementwise batching, norms)
+    for i, single in enumerate(alone):
+        np.testing.assert_allclose(
+            race_of_all.positions[k, i], single.positions[k, 0], rtol=1e-5, atol=1e-6
+        )
+    # ... and between optimizers: a path does not depend on who else is in the race
+    r = neighbours[name]
+    j = r.optimizers.index(name)
+    np.testing.assert_array_equal(race_of_all.positions[k], r.positions[j])
+    np.testing.assert_array_equal(race_of_all.losses[k], r.losses[j])
+    np.testing.assert_array_equal(race_of_all.diverged_step[k], r.diverged_step[j])
     assert race_of_all.hparams[name] == r.hparams[name]
+
+
+def test_a_single_trajectory_is_its_path_in_a_race(race_of_all):
+    k = ALL.index("adam")
+    alone = optviz.trajectory("adam", "beale", start=STARTS[1], steps=30, lr=1e-3)
+    np.testing.assert_allclose(race_of_all.positions[k, 1], alone, rtol=1e-5, atol=1e-6)
 
 
 @pytest.fixture(scope="module")

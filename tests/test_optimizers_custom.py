@@ -85,7 +85,9 @@ def test_the_trainer_takes_an_optax_object_like_its_registry_name(short_run, sma
     """SGD at the registry's training rate (0.1), as an object: the same curves."""
     from tests.train_fixtures import BATCH
 
-    result = optviz.train([optax.sgd(0.1)], dataset=small_digits, epochs=3, batch_size=BATCH)
+    result = optviz.train(
+        [optax.sgd(0.1)], dataset=small_digits, epochs=3, batch_size=BATCH, sharpness=False
+    )
     assert result.optimizers == ["custom"]
     np.testing.assert_array_equal(
         result.curves["custom"].train_loss, short_run.result.curves["sgd"].train_loss

@@ -60,6 +60,7 @@ def knob_runs(small_digits, tmp_path_factory):
         augment=True,
         lr={"nag": 0.05},
         plots=False,
+        sharpness=False,  # measured by the runs that test it
     )
     runs = {
         tag: train(["nag"], seed=seed, out=out / tag, **kw)
@@ -133,12 +134,20 @@ def test_ctrl_c_keeps_log_and_plots(small_digits, tmp_path):
 def test_batch_modes_and_step_log(small_digits, tmp_path):
     n = len(small_digits.x_train)
     full = train(
-        ["sgd"], dataset=small_digits, epochs=2, batch_size="full", out=tmp_path, plots=False
+        ["sgd"],
+        dataset=small_digits,
+        epochs=2,
+        batch_size="full",
+        out=tmp_path,
+        plots=False,
+        sharpness=False,
     )
     assert full.steps_per_epoch == 1 and full.batch_size == n
     steps = [r for r in read_metrics(tmp_path / "metrics.jsonl") if r["kind"] == "step"]
     assert [r["step"] for r in steps] == [1, 2]
-    online = train(["sgd"], dataset=small_digits, epochs=1, batch_size=1, log_every=7)
+    online = train(
+        ["sgd"], dataset=small_digits, epochs=1, batch_size=1, log_every=7, sharpness=False
+    )
     assert online.steps_per_epoch == n
     # Chunks of 7 steps, and a short last chunk.
     assert online.curves["sgd"].batch_step == [*range(7, n, 7), n]
@@ -147,7 +156,7 @@ def test_batch_modes_and_step_log(small_digits, tmp_path):
 
 @pytest.mark.slow
 def test_kfac_trains(small_digits):
-    result = train(["kfac"], dataset=small_digits, epochs=3, batch_size=32)
+    result = train(["kfac"], dataset=small_digits, epochs=3, batch_size=32, sharpness=False)
     assert result.curves["kfac"].test_acc[-1] > 0.8
 
 

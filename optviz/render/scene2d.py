@@ -241,20 +241,21 @@ class ContourScene:
     @property
     def artists(self) -> list[Line2D]:
         """Every moving artist, in drawing order (a full draw)."""
-        return [*self.lines, self.start_marks, *self.marks, *self.heads]
+        return [self.start_marks, *self.lines, *self.marks, *self.heads]
 
     @property
     def per_frame(self) -> list[Line2D]:
-        """What a frame draws over the grown lines: dashed lines (their dashes would
-        restart at every piece), the start marks, the event marks shown, the heads."""
+        """What a frame draws over the grown layer: dashed lines (their dashes would
+        restart at every piece), the event marks shown, the heads."""
         lines = [line for line, solid in zip(self.lines, self.solid, strict=True) if not solid]
         marks = [m for m, t in zip(self.marks, self.tracks, strict=True) if t.happened(self.step)]
-        return [*lines, self.start_marks, *marks, *self.heads]
+        return [*lines, *marks, *self.heads]
 
     def grow(self, before: int, step: int) -> list[Line2D]:
-        """The solid lines set to their new pieces from `before` to `step` (drawn onto
-        the pieces already there, they make the same lines as a full draw)."""
-        out = []
+        """The grown layer's artists from `before` to `step`: the start marks first (under
+        the lines, as in a full draw), then the solid lines set to their new pieces
+        (drawn onto the pieces already there, they make the same lines)."""
+        out = [self.start_marks] if before < 0 else []
         for t, line, solid in zip(self.tracks, self.lines, self.solid, strict=True):
             xy = t.xy[t.grown(before, step)]
             if solid and len(xy) > 1:

@@ -69,18 +69,14 @@ class SurfaceScene:
         ax.zaxis.get_offset_text().set_fontsize(fontsize * 0.75)
 
         colours = land.cmap(land.norm(land.offset))
-        ax.plot_surface(
-            land.X,
-            land.Y,
-            land.Z,
-            facecolors=colours,
-            rstride=1,
-            cstride=1,
-            linewidth=0,
-            antialiased=False,
-            shade=False,
-            zorder=1,
-        )
+        style = dict(rstride=1, cstride=1, linewidth=0, antialiased=False, shade=False, zorder=1)
+        if np.isfinite(land.Z).all():
+            # Colours set as one array after the mesh is made: matplotlib's own
+            # `facecolors=` walks the 4,900 faces in Python, twice slower per picture.
+            mesh = ax.plot_surface(land.X, land.Y, land.Z, color=theme.pane, **style)
+            mesh.set_facecolor(colours[:-1, :-1].reshape(-1, 4))
+        else:  # faces with holes are dropped, with their colours: matplotlib's way
+            ax.plot_surface(land.X, land.Y, land.Z, facecolors=colours, **style)
         zlo, zhi = float(np.nanmin(land.Z)), float(np.nanmax(land.Z))
         self.lift = LIFT * (zhi - zlo)
         fn = surface.fn
