@@ -36,7 +36,7 @@ from jax.sharding import PartitionSpec as P
 from optviz import interrupt, limits
 from optviz.errors import OptvizError
 from optviz.trainer.model import ModelConfig, forward, init_params
-from optviz.weightspace.blockforward import block_conv1, block_nll, supports
+from optviz.weightspace.blockforward import block_conv1, block_nll, prepare, supports
 
 DATA_CHUNK = 32  # examples per scan step: a block's activations stay in cache
 POINTS_PER_DEVICE = 8  # weight vectors per device per call
@@ -92,6 +92,7 @@ def _program(cfg: ModelConfig, devices: tuple, plane: bool) -> Callable:
     def losses(weights, coefs, basis, xs, ys, mask):
         params = unravel(weights)
         first = unravel(basis)["conv1"] if plane else None
+        ready = prepare(params, cfg) if written_out else params
 
         def body(total, batch):
             x, y, keep = batch
@@ -99,11 +100,12 @@ def _program(cfg: ModelConfig, devices: tuple, plane: bool) -> Callable:
                 return total + jax.vmap(generic_nll, (0, None, None, None))(
                     params, x, y, keep
                 ), None
+            act = cfg.activation
             if plane:
-                s1 = block_conv1(coefs, first["w"], first["b"], x)
+                h1 = block_conv1(coefs, first["w"], first["b"], x, act)
             else:
-                s1 = block_conv1(None, params["conv1"]["w"], params["conv1"]["b"], x)
-            return total + block_nll(params, s1, y, keep, cfg.activation), None
+                h1 = block_conv1(None, params["conv1"]["w"], params["conv1"]["b"], x, act)
+            return total + block_nll(ready, h1, y, keep, act), None
 
         zero = jnp.zeros(weights.shape[0], jnp.float32)
         return lax.scan(body, zero, (xs, ys, mask))[0]
