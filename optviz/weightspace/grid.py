@@ -3,11 +3,13 @@
 One jit-compiled program evaluates the mean softmax cross-entropy of the network
 (the arithmetic of `optviz.trainer.model.forward`, no dropout) over the whole
 training set for a block of weight vectors: the block's forward pass written out
-with the points axis explicit (`blockforward`), `lax.scan` over chunks of
-DATA_CHUNK examples (the last padded, masked out). On a plane the first layer
-comes from three shared maps per chunk (the weights are affine in the plane's
-coordinates). Small chunks and blocks keep the working set in cache, which is
-what matters on CPU: the bench (bench/bench_landscape.py) measured it.
+with the points axis explicit (`blockforward`: pool-major layouts, the second
+convolution as one row product a point), `lax.scan` over chunks of DATA_CHUNK
+examples (the last padded, masked out). On a plane the first layer comes from
+three shared maps per chunk (the weights are affine in the plane's coordinates).
+Small chunks and blocks keep the working set in cache, which is what matters on
+CPU: the bench (bench/bench_landscape.py) measured it, and how close this comes to
+the machine's ceiling.
 A batch-normalised network is evaluated in training mode: each chunk normalised by
 its own examples' statistics (the padding left out), so the loss is a function of
 the weights alone; running statistics belong to one trained network and mean
