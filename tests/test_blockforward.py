@@ -82,16 +82,17 @@ def test_the_first_layer_on_a_plane_is_each_points_convolution(side=7):
 
 
 @pytest.mark.parametrize(
-    ("shape", "rows"),
-    [((8, 8), True), ((9, 10), True), ((8, 14), False)],
-    ids=["digits", "odd", "taps-7"],
+    ("shape", "rows", "act"),
+    [((8, 8), True, "relu"), ((9, 10), True, "sigmoid"), ((8, 14), False, "tanh")],
+    ids=["digits", "odd-sigmoid", "taps-7-tanh"],
 )
-def test_a_blocks_loss_is_the_trainers_loss(shape, rows):
+def test_a_blocks_loss_is_the_trainers_loss(shape, rows, act):
     """The whole block (first layer, `prepare`, `block_nll`) at two points: each point's
     summed cross-entropy as the trainer's forward pass gives it; the padded example
     left out. 8 x 8 (digits), 9 x 10 (both pools trim: conv2 on a 4 x 5 map) and 8 x 14
-    (conv2 7 wide: the nine-tap products) images."""
-    cfg = config_for(shape)
+    (conv2 7 wide: the nine-tap products) images; the pools taken before the
+    activation, also for sigmoid and tanh."""
+    cfg = config_for(shape, activation=act)
     assert bf.supports(cfg) and bf.row_product(cfg) is rows
     rng = np.random.default_rng(shape[1])
     x = rng.uniform(size=(5, *shape, 1)).astype(np.float32)
@@ -100,8 +101,8 @@ def test_a_blocks_loss_is_the_trainers_loss(shape, rows):
     stacked = random_points(cfg, 2, rng)
 
     def block(params, x, y, keep):
-        h1 = bf.block_conv1(None, params["conv1"]["w"], params["conv1"]["b"], x, "relu")
-        got = bf.block_nll(bf.prepare(params, cfg), h1, y, keep, "relu")
+        h1 = bf.block_conv1(None, params["conv1"]["w"], params["conv1"]["b"], x, act)
+        got = bf.block_nll(bf.prepare(params, cfg), h1, y, keep, act)
         trainers = jax.vmap(lambda p: cross_entropy(forward(p, x[:4], cfg)[0], y[:4]) * 4)
         return got, trainers(params)
 

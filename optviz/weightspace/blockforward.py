@@ -7,11 +7,11 @@ skips), up to float32 rounding, but with the points axis explicit instead of
 as much as the products (bench/README.md, "Landscape grid"):
 
 * every convolution's outputs are ordered pool-major: the four pixels a 2x2
-  max-pool compares are four contiguous slabs (or halves), so the pool is a maximum
-  of slices, fused with the activation, never a strided reduction;
+  max-pool compares are four slabs (or halves, or neighbouring rows), so the pool
+  is a maximum of slices fused with the activation, not a reduction over a reshape;
 * the pool comes before the bias and the activation: ``act(max(s) + b)`` equals
-  ``max(act(s + b))`` bit for bit (rounding and ReLU are monotone), on a quarter
-  of the elements;
+  ``max(act(s + b))`` bit for bit for ReLU (rounding and ReLU are monotone), up
+  to their own rounding for sigmoid and tanh, on a quarter of the elements;
 * the first convolution's input is shared by every point: im2col patches of the
   images times all P kernels, or, on a plane, three maps (the plane's origin and
   two axes) combined per point, ``s = m0 + alpha m1 + beta m2`` (the weights are
