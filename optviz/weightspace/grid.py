@@ -3,11 +3,13 @@
 One jit-compiled program evaluates the mean softmax cross-entropy of the network
 (the arithmetic of `optviz.trainer.model.forward`, no dropout) over the whole
 training set for a block of weight vectors: the block's forward pass written out
-with the points axis explicit (`blockforward`), `lax.scan` over chunks of
-DATA_CHUNK examples (the last padded, masked out). On a plane the first layer
-comes from three shared maps per chunk (the weights are affine in the plane's
-coordinates). Small chunks and blocks keep the working set in cache, which is
-what matters on CPU: the bench (bench/bench_landscape.py) measured it.
+with the points axis explicit (`blockforward`: pool-major layouts, the second
+convolution as one row product a point), `lax.scan` over chunks of DATA_CHUNK
+examples (the last padded, masked out). On a plane the first layer comes from
+three shared maps per chunk (the weights are affine in the plane's coordinates).
+Small chunks and blocks keep the working set in cache, which is what matters on
+CPU: the bench (bench/bench_landscape.py) measured it, and how close this comes to
+the machine's ceiling.
 A batch-normalised network is evaluated in training mode: each chunk normalised by
 its own examples' statistics (the padding left out), so the loss is a function of
 the weights alone; running statistics belong to one trained network and mean
@@ -36,7 +38,7 @@ from jax.sharding import PartitionSpec as P
 from optviz import interrupt, limits
 from optviz.errors import OptvizError
 from optviz.trainer.model import ModelConfig, forward, init_params
-from optviz.weightspace.blockforward import block_conv1, block_nll, supports
+from optviz.weightspace.blockforward import block_conv1, block_nll, prepare, supports
 
 DATA_CHUNK = 32  # examples per scan step: a block's activations stay in cache
 POINTS_PER_DEVICE = 8  # weight vectors per device per call
@@ -92,6 +94,7 @@ def _program(cfg: ModelConfig, devices: tuple, plane: bool) -> Callable:
     def losses(weights, coefs, basis, xs, ys, mask):
         params = unravel(weights)
         first = unravel(basis)["conv1"] if plane else None
+        ready = prepare(params, cfg) if written_out else params
 
         def body(total, batch):
             x, y, keep = batch
@@ -99,11 +102,12 @@ def _program(cfg: ModelConfig, devices: tuple, plane: bool) -> Callable:
                 return total + jax.vmap(generic_nll, (0, None, None, None))(
                     params, x, y, keep
                 ), None
+            act = cfg.activation
             if plane:
-                s1 = block_conv1(coefs, first["w"], first["b"], x)
+                h1 = block_conv1(coefs, first["w"], first["b"], x, act)
             else:
-                s1 = block_conv1(None, params["conv1"]["w"], params["conv1"]["b"], x)
-            return total + block_nll(params, s1, y, keep, cfg.activation), None
+                h1 = block_conv1(None, params["conv1"]["w"], params["conv1"]["b"], x, act)
+            return total + block_nll(ready, h1, y, keep, act), None
 
         zero = jnp.zeros(weights.shape[0], jnp.float32)
         return lax.scan(body, zero, (xs, ys, mask))[0]
