@@ -59,7 +59,11 @@ class LossScene:
         ax.set_ylim(lo, hi)
         ax.set_autoscale_on(False)
         ax.set_xlabel(step_label)
-        ax.set_title(text("loss", lang), color=theme.text, fontsize=fontsize, loc="left", pad=4)
+        # On a log axis (no offset text to clear) the title's place is fixed, not
+        # measured again at every full draw.
+        title = text("loss", lang)
+        y = 1.0 if log else None
+        ax.set_title(title, color=theme.text, fontsize=fontsize, loc="left", pad=4, y=y)
         ax.grid(True, color=theme.muted, alpha=0.3, lw=0.8)
         self.steps = np.arange(n_steps, dtype=np.float64)
         self.lines: list[Line2D] = []
