@@ -133,8 +133,41 @@ def array_digests_of(arrays: dict[str, np.ndarray]) -> dict[str, str]:
     }
 
 
+# The gallery check recomputes every CHECKED_ROWS row of a trainability zoom's first
+# picture (a quarter of the cost of the whole picture, which is most of the zoom's).
+CHECKED_ROWS = slice(0, None, 4)
+
+
+def checked_rows_digests(level_arrays: dict[str, np.ndarray]) -> dict[str, str]:
+    """Digests of the checked rows of a trainability picture's arrays, keyed
+    ``level0/NAME/rows::4``."""
+    step = CHECKED_ROWS.step
+    rows = {f"level0/{k}/rows::{step}": v[CHECKED_ROWS] for k, v in level_arrays.items()}
+    return array_digests_of(rows)
+
+
+# The gallery check recomputes every fourth block of pixels of a trainability zoom's
+# first picture (a quarter of the cost of that picture, which is most of the zoom's).
+CHECKED_BLOCKS = slice(0, None, 4)
+
+
+def checked_digests(index: np.ndarray, arrays: dict[str, np.ndarray]) -> dict[str, str]:
+    """Digests of the checked pixels (`index` into the raveled picture) of a trainability
+    picture's arrays, keyed ``level0/NAME/checked``."""
+    return array_digests_of({f"level0/{k}/checked": np.ravel(v)[index] for k, v in arrays.items()})
+
+
 def record_of(entry: AtlasEntry, atlas) -> Record:
-    return Record(spec_digest(entry), versions(), array_digests(atlas))
+    digests = array_digests(atlas)
+    if entry.kind == "trainability":
+        from optviz.maps import fractal
+
+        first = atlas.levels[0]
+        arrays = {"measure": first.measure, "diverged": first.diverged}
+        arrays["final_loss"] = first.final_loss
+        index = fractal.block_index(first.measure.size, CHECKED_BLOCKS)
+        digests.update(checked_digests(index, arrays))
+    return Record(spec_digest(entry), versions(), digests)
 
 
 def command_for(entry: AtlasEntry) -> str:

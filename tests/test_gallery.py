@@ -399,29 +399,43 @@ def test_committed_map_has_its_size_and_record(entry):
 
 
 def fractal_problems(entry: atlasgallery.AtlasEntry, folder: Path) -> list[str]:
-    """The trainability zoom, checked at a quarter of the cost of making it (a minute of
-    CPU): its first picture recomputed exactly, and the next level's axes, which
-    follow from where that picture's boundary is; the deeper levels are recomputed,
-    and the whole GIF compared, by `optviz gallery --only NAME`."""
-    from optviz.atlases import ZOOM_FACTOR, atlas
+    """The trainability zoom, checked at a sixteenth of the cost of making it (a minute
+    of CPU): every fourth block of its first picture's pixels recomputed exactly (each
+    pixel is a network of its own: a change to the spec, the problem or the training
+    shows in every block); the deeper levels are recomputed, and the whole GIF compared, by
+    `optviz gallery --only NAME`."""
     from optviz.maps import fractal
+    from optviz.maps.axes import Axis
 
     record = gallery.load_records(folder / gallery.RECORD).get(entry.name)
     if record is None:
         return [f"{gallery.RECORD} has no record of {entry.name}"]
     if record.spec != atlasgallery.spec_digest(entry):
         return ["its spec changed since the file was made"]
-    first = atlas(trainability=True, grid=entry.grid, steps=entry.steps, zoom=0)
-    digests = atlasgallery.array_digests(first)
-    level = first.levels[0]
-    cx, cy = fractal.boundary_point(level.measure, level.x, level.y)
-    for name, axis in (("x", fractal.zoomed(level.x, cx, ZOOM_FACTOR)),
-                       ("y", fractal.zoomed(level.y, cy, ZOOM_FACTOR))):  # fmt: skip
-        digests[f"level1/{name}"] = atlasgallery.array_digests_of({name: axis.values})[name]
+    lo, hi = fractal.DEFAULT_RANGE
+    x = Axis(fractal.X_NAME, lo, hi, entry.grid, True)
+    y = Axis(fractal.Y_NAME, lo, hi, entry.grid, True)
+    index, arrays = fractal.trainability_blocks(x, y, entry.steps, atlasgallery.CHECKED_BLOCKS)
+    digests = atlasgallery.checked_digests(np.arange(len(index)), arrays)
+    digests.update(atlasgallery.array_digests_of({"level0/x": x.values, "level0/y": y.values}))
     changed = sorted(k for k in digests if record.paths.get(k) != digests[k])
     if changed:
         return [f"the map arrays {', '.join(changed)} differ from the recorded ones"]
     return []
+
+
+def test_blocks_of_a_trainability_map_are_its_pixels():
+    """What the check above relies on: blocks computed alone are the whole map's pixels."""
+    from optviz.maps import fractal
+    from optviz.maps.axes import Axis
+
+    lo, hi = fractal.DEFAULT_RANGE
+    x, y = Axis(fractal.X_NAME, lo, hi, 20, True), Axis(fractal.Y_NAME, lo, hi, 20, True)
+    whole = fractal.trainability_map(x, y, 30)
+    index, part = fractal.trainability_blocks(x, y, 30, atlasgallery.CHECKED_BLOCKS)
+    assert len(index) < whole["measure"].size // 3  # a part, the last block short
+    for name, values in whole.items():
+        np.testing.assert_array_equal(np.ravel(values)[index], part[name])
 
 
 @pytest.mark.parametrize("entry", ATLASES, ids=lambda e: e.name)

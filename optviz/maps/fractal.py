@@ -82,6 +82,29 @@ def trainability_map(
     return {k: v.reshape(y.n, x.n) for k, v in out.items()}
 
 
+def block_index(n_pixels: int, blocks: slice, width: int = WIDTH) -> np.ndarray:
+    """The pixels (indices into a raveled map of `n_pixels`) in `blocks` of the blocks
+    that `trainability_map` hands to a device at a time."""
+    per = _per_device(width)
+    starts = np.arange(0, n_pixels, per)[blocks]
+    return np.concatenate([np.arange(s, min(s + per, n_pixels)) for s in starts])
+
+
+def trainability_blocks(
+    x: Axis, y: Axis, steps: int, blocks: slice, *, width: int = WIDTH, seed: int = 0
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Some pixels of `trainability_map`, the same numbers bit for bit, at a fraction
+    of the cost: `blocks` of the blocks of pixels that go to a device at a time, each
+    computed at the place in a device's batch it has in the whole map (a pixel's
+    rounding may depend on that place). Returns the pixels' indices into the raveled
+    (ny, nx) map and their arrays, as `trainability_map`'s."""
+    X, Y = mesh(x, y)
+    lrs = np.stack([X.ravel(), Y.ravel()], -1).astype(np.float32)
+    index = block_index(len(lrs), blocks, width)
+    fn = _compiled(width, seed, steps)
+    return index, shard.run(fn, {"lr": lrs[index]}, per_device=_per_device(width), fixed=True)
+
+
 def _per_device(width: int) -> int:
     """Networks per chunk and device: their activations (data x width float32s) about
     1 MiB, so a step's working set stays in the CPU's caches (on 2 cores, 64 networks
