@@ -7,15 +7,17 @@ work. Each chunk is padded to a multiple of the device count (the padding repeat
 the last pixel and is dropped again), so the same compiled program serves every
 chunk. Chunks stream through: only one chunk's working set lives on the devices.
 
-Across hosts (`jax.distributed.initialize()` first, see the README) every process
-builds the same full input on its host and hands each of its own devices only its
-slice (`jax.make_array_from_callback`); the results are gathered back to every
-process (`multihost_utils.process_allgather`).
+Across hosts (`start_distributed()` first, see the README) `jax.devices()` lists the
+devices of every process: each process builds the same full input and hands its own
+devices only their slices (`jax.make_array_from_callback`); the results are gathered
+back to every process (`multihost_utils.process_allgather`), so each one holds the
+whole map. tests/test_atlas_distributed.py runs two processes on one machine.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
 
 import jax
@@ -30,6 +32,18 @@ AXIS = "grid"
 CHUNK_PER_DEVICE = 16384
 
 Progress = Callable[[int, int], None]
+
+
+def start_distributed() -> None:
+    """Join a multi-process JAX job (`jax.distributed.initialize`) before any other JAX
+    work. The coordinator's host:port comes from JAX_COORDINATOR_ADDRESS, the number of
+    processes and this one's rank from JAX_NUM_PROCESSES and JAX_PROCESS_ID; whatever
+    is unset JAX detects itself on SLURM, Open MPI, Kubernetes and cloud TPUs."""
+    kw = {}
+    for env, key in (("JAX_NUM_PROCESSES", "num_processes"), ("JAX_PROCESS_ID", "process_id")):
+        if os.environ.get(env):
+            kw[key] = int(os.environ[env])
+    jax.distributed.initialize(**kw)
 
 
 def sharding() -> NamedSharding:
