@@ -25,6 +25,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from optviz import interrupt
+from optviz.errors import OptvizError
 
 AXIS = "grid"
 # Pixels per chunk and device: small enough that a chunk's carry stays in the CPU's
@@ -41,9 +42,19 @@ def start_distributed() -> None:
     is unset JAX detects itself on SLURM, Open MPI, Kubernetes and cloud TPUs."""
     kw = {}
     for env, key in (("JAX_NUM_PROCESSES", "num_processes"), ("JAX_PROCESS_ID", "process_id")):
-        if os.environ.get(env):
-            kw[key] = int(os.environ[env])
-    jax.distributed.initialize(**kw)
+        value = os.environ.get(env)
+        if value:
+            try:
+                kw[key] = int(value)
+            except ValueError:
+                raise OptvizError(f"{env} must be a whole number; got {value!r}") from None
+    try:
+        jax.distributed.initialize(**kw)
+    except (ValueError, RuntimeError) as e:
+        raise OptvizError(
+            "--distributed: set JAX_COORDINATOR_ADDRESS (host:port of process 0), "
+            f"JAX_NUM_PROCESSES and JAX_PROCESS_ID, or run under SLURM or Open MPI ({e})"
+        ) from None
 
 
 def sharding() -> NamedSharding:
