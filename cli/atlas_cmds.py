@@ -108,6 +108,14 @@ def atlas_command(
     ] = None,
     theme: Annotated[str, typer.Option(help="light or dark.")] = "light",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            help="One of several processes (hosts) sharing the map through jax.distributed: "
+            "JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, JAX_PROCESS_ID (or SLURM/MPI). "
+            "Process 0 writes the file."
+        ),
+    ] = False,
 ) -> None:
     """Maps of many runs: which minimum each start point reaches (basins), the final
     loss over two hyperparameters (--map), or the trainability fractal.
@@ -157,10 +165,20 @@ def atlas_command(
         raise OptvizError("a .gif is a zoom: add --trainability --zoom K (or write .png/.npz)")
     _check_writable(target)
 
+    lead = True
+    if distributed:  # before anything else touches JAX
+        import jax
+
+        from optviz.maps import shard
+
+        shard.start_distributed()
+        lead = jax.process_index() == 0
     import optviz
 
-    with progress_bar(quiet, "computing") as progress:
+    with progress_bar(quiet or not lead, "computing") as progress:
         atlas = optviz.atlas(names, surface, progress=progress, **kw)
+    if not lead:  # every process holds the whole map; one writes it
+        return
     info = atlas.save(target, theme=theme)
     typer.echo(
         f"wrote {info.path}: {atlas.x.n}x{atlas.y.n} runs of {atlas.steps} steps, "

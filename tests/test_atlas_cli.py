@@ -87,3 +87,13 @@ def test_trainability_prints_the_box_counting_dimension(tmp_path):
     line = next(s for s in result.output.splitlines() if s.startswith("box-counting"))
     assert 0.0 < float(line.split(": ")[1].split(";")[0]) <= 2.0
     assert out.exists()
+
+
+def test_distributed_without_a_coordinator_is_refused(no_work, tmp_path, monkeypatch):
+    for env in ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID"):
+        monkeypatch.delenv(env, raising=False)
+    out = tmp_path / "b.npz"
+    r = invoke("sgd", "himmelblau", "--grid", "4", "--out", str(out), "--distributed")
+    assert r.exit_code == 2, r.output
+    assert "--distributed: set JAX_COORDINATOR_ADDRESS" in r.output
+    assert not out.exists()

@@ -7,15 +7,17 @@ work. Each chunk is padded to a multiple of the device count (the padding repeat
 the last pixel and is dropped again), so the same compiled program serves every
 chunk. Chunks stream through: only one chunk's working set lives on the devices.
 
-Across hosts (`jax.distributed.initialize()` first, see the README) every process
-builds the same full input on its host and hands each of its own devices only its
-slice (`jax.make_array_from_callback`); the results are gathered back to every
-process (`multihost_utils.process_allgather`).
+Across hosts (`start_distributed()` first, see the README) `jax.devices()` lists the
+devices of every process: each process builds the same full input and hands its own
+devices only their slices (`jax.make_array_from_callback`); the results are gathered
+back to every process (`multihost_utils.process_allgather`), so each one holds the
+whole map. tests/test_atlas_distributed.py runs two processes on one machine.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
 
 import jax
@@ -23,6 +25,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from optviz import interrupt
+from optviz.errors import OptvizError
 
 AXIS = "grid"
 # Pixels per chunk and device: small enough that a chunk's carry stays in the CPU's
@@ -30,6 +33,28 @@ AXIS = "grid"
 CHUNK_PER_DEVICE = 16384
 
 Progress = Callable[[int, int], None]
+
+
+def start_distributed() -> None:
+    """Join a multi-process JAX job (`jax.distributed.initialize`) before any other JAX
+    work. The coordinator's host:port comes from JAX_COORDINATOR_ADDRESS, the number of
+    processes and this one's rank from JAX_NUM_PROCESSES and JAX_PROCESS_ID; whatever
+    is unset JAX detects itself on SLURM, Open MPI, Kubernetes and cloud TPUs."""
+    kw = {}
+    for env, key in (("JAX_NUM_PROCESSES", "num_processes"), ("JAX_PROCESS_ID", "process_id")):
+        value = os.environ.get(env)
+        if value:
+            try:
+                kw[key] = int(value)
+            except ValueError:
+                raise OptvizError(f"{env} must be a whole number; got {value!r}") from None
+    try:
+        jax.distributed.initialize(**kw)
+    except (ValueError, RuntimeError) as e:
+        raise OptvizError(
+            "--distributed: set JAX_COORDINATOR_ADDRESS (host:port of process 0), "
+            f"JAX_NUM_PROCESSES and JAX_PROCESS_ID, or run under SLURM or Open MPI ({e})"
+        ) from None
 
 
 def sharding() -> NamedSharding:
