@@ -5,10 +5,6 @@ numpy), against the engine's full paths, and read back from the files written.""
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -251,50 +247,3 @@ def test_outcome_codes_cover_every_pixel(basins_8):
     for out in basins_8.panels.values():
         codes = set(np.unique(out.outcome).tolist())
         assert codes <= {0, 1, 2, 3, NOT_CONVERGED, LEFT, DIVERGED}
-
-
-# --- Several devices ------------------------------------------------------------------------
-
-SCRIPT = textwrap.dedent(
-    """
-    import sys, jax, numpy as np
-    assert jax.device_count() == int(sys.argv[2]), jax.devices()
-    sys.path.insert(0, sys.argv[3])
-    from test_atlas import small_atlases
-    np.savez(sys.argv[1], **small_atlases())
-    """
-)
-
-
-def small_atlases() -> dict[str, np.ndarray]:
-    """Every kind of map, small: basins, a hyperparameter map (per-pixel settings, the
-    vmapped path) and a trainability map; 9 x 9 pixels do not divide among 4 devices,
-    so the padding is exercised too."""
-    a = optviz.atlas("sgd", "himmelblau", grid=9, steps=30, lr=0.025)  # every outcome
-    h = optviz.atlas("momentum", "bowl", grid=5, steps=30,
-                     map={"lr": (0.01, 0.3), "momentum": (0.0, 0.9)})  # fmt: skip
-    t = optviz.atlas(trainability=True, grid=5, steps=30)
-    return {**a.arrays(), **{"h/" + k: v for k, v in h.arrays().items()},
-            **{"t/" + k: v for k, v in t.arrays().items()}}  # fmt: skip
-
-
-def test_four_devices_give_the_same_map_as_one(tmp_path):
-    env = {**os.environ, "JAX_PLATFORMS": "cpu",
-           "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}  # fmt: skip
-    out = tmp_path / "four.npz"
-    run = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(out), "4", str(Path(__file__).parent)],
-        env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr[-2000:]
-    import jax
-
-    assert jax.device_count() == 1
-    one = small_atlases()
-    with np.load(out) as four:
-        assert set(four.files) == set(one)
-        sgd = one["sgd/outcome"]
-        assert (sgd == DIVERGED).any() and (sgd >= 0).any() and (sgd == NOT_CONVERGED).any()
-        assert (one["h/momentum/outcome"] >= 0).any()
-        for key, value in one.items():
-            np.testing.assert_array_equal(four[key], value, err_msg=key)

@@ -4,11 +4,6 @@ grid on four devices against one."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import jax
 import numpy as np
 import pytest
@@ -316,43 +311,3 @@ def test_a_diverged_path_is_drawn_and_labelled(tmp_path):
     info = land.save(tmp_path / "d.gif", frames=3, size=(480, 320))
     with Image.open(info.path) as im:
         assert im.n_frames == 3
-
-
-SHARDED = """
-import json, sys
-import numpy as np
-import jax
-from tests.test_weightspace import sharding_case
-grid = sharding_case(*{data})
-print(json.dumps({{"devices": jax.device_count(), "grid": grid.tolist()}}))
-"""
-
-
-def sharding_case(n_train: int):
-    """A 5 x 5 grid on a random plane through He-initialised weights, over the first
-    `n_train` digits (the first `small_digits`): one block spread over the devices."""
-    from jax.flatten_util import ravel_pytree
-
-    from optviz.trainer.data import load_digits
-    from optviz.trainer.model import init_params
-
-    data = load_digits().take(n_train, 10)
-    cfg = _cfg(data)
-    w = np.asarray(ravel_pytree(init_params(jax.random.PRNGKey(0), cfg))[0], np.float64)
-    plane = Plane("random", w, np.random.default_rng(0).normal(size=(2, w.size)) * 0.05)
-    axis = np.linspace(-1.0, 1.0, 5)
-    return loss_grid(LossEvaluator(cfg, data.x_train, data.y_train), plane, axis, axis)
-
-
-def test_the_grid_on_four_devices_is_the_grid_on_one():
-    env = {**os.environ, "JAX_PLATFORMS": "cpu",
-           "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}  # fmt: skip
-    script = SHARDED.format(data=(400,))
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=300, check=True, cwd=root)  # fmt: skip
-    four = json.loads(done.stdout.strip().splitlines()[-1])
-    assert four["devices"] == 4
-    one = sharding_case(400)  # this process: one CPU device
-    assert jax.device_count() == 1
-    assert four["grid"] == one.tolist()  # bitwise: each device runs the one-device program
