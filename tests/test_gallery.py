@@ -474,3 +474,13 @@ def test_bad_comparison_tables_are_reported(tmp_path):
     bad.write_text('[[comparison]]\nname = "x"\ncompare = "depth=2,8"\n')
     with pytest.raises(OptvizError, match="missing caption"):
         comparegallery.load(bad)
+    table = '[[comparison]]\nname = "x"\ncompare = "batch-size=16,256"\ncaption = "c"\n'
+    bad.write_text(table + "epochs = [3, 4, 5]\n")
+    with pytest.raises(OptvizError, match=r"epochs must be two numbers"):
+        comparegallery.load(bad)
+    bad.write_text(table + "epochs = [3, 0]\n")
+    with pytest.raises(OptvizError, match=r"epochs must be a whole number 1-1000"):
+        comparegallery.load(bad)
+    bad.write_text(table + "epochs = [3, 40]\n")  # each side's epochs: A's, B's
+    (entry,) = comparegallery.load(bad)
+    assert entry.epochs == (3, 40) and "--epochs 3,40" in comparegallery.command_for(entry)
