@@ -24,7 +24,7 @@ def run_compare(
     grid: int,
     span: float | None,
     out: Path | None,
-    epochs: int,
+    epochs: str,
     seed: int,
     dataset: str,
     data_dir: Path | None,

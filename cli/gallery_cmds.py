@@ -34,6 +34,9 @@ def gallery_command(
     nets = netgallery.load(spec)
     pairs = comparegallery.load(spec)
     names = [e.name for e in [*entries, *maps, *nets, *pairs]]
+    # the README shows every entry's caption: rewritten from the whole spec, even with --only
+    readme_text = gallery.readme_text(entries, atlasgallery.readme_sections(maps))
+    readme_text += netgallery.readme_part(nets) + comparegallery.readme_part(pairs)
     if only is not None:
         entries = [e for e in entries if e.name == only]
         maps = [m for m in maps if m.name == only]
@@ -90,12 +93,9 @@ def gallery_command(
             typer.echo(f"  {line}")
         keep(pair.name, comparegallery.record_of(pair, compared[pair.name], path))
     typer.echo(f"wrote {record}")
-    if only is None:
-        readme = out / "README.md"
-        text = gallery.readme_text(entries, atlasgallery.readme_sections(maps))
-        text += netgallery.readme_part(nets) + comparegallery.readme_part(pairs)
-        write_text(readme, text)
-        typer.echo(f"wrote {readme}")
+    readme = out / "README.md"
+    write_text(readme, readme_text)
+    typer.echo(f"wrote {readme}")
 
 
 def write_text(path: Path, text: str) -> None:

@@ -110,7 +110,12 @@ def landscape_command(
             show_default=False,
         ),
     ] = None,
-    epochs: Annotated[int, typer.Option(help="Passes over the training set.")] = 6,
+    epochs: Annotated[
+        str,
+        typer.Option(
+            help="Passes over the training set; with --compare, N or A,B (each side's).",
+        ),
+    ] = "6",
     seed: Annotated[int, typer.Option(help="Seed for weights, batch order, random plane.")] = 0,
     dataset: Annotated[
         str, typer.Option(help="digits (bundled 8x8), mnist or fashion-mnist.")
@@ -173,6 +178,10 @@ def landscape_command(
             title=title, cache=cache, quiet=quiet, progress=_progress,
         )  # fmt: skip
         return
+    if not epochs.strip().isdigit():
+        raise OptvizError(
+            f"--epochs takes a whole number (A,B only with --compare), not {epochs!r}"
+        )
     plane = "pca" if plane is None else plane
     out = Path("cnn_landscape.gif") if out is None else out
     size = "880x480" if size is None else size
@@ -195,7 +204,7 @@ def landscape_command(
     pixels = parse_size(size)
     hparams = _by_optimizer(parse_hparams(names, lr, hp, hyperparameters))
     request = dict(
-        dataset=dataset, epochs=epochs, plane=plane, grid=grid, span=span, seed=seed,
+        dataset=dataset, epochs=int(epochs), plane=plane, grid=grid, span=span, seed=seed,
         center=center, points=points, keep_every=keep_every,
     )  # fmt: skip
     train = dict(data_dir=data_dir, download=download, batch_size=batch_size, hparams=hparams,

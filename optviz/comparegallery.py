@@ -2,11 +2,12 @@
 side on one colour scale, with the 1-D cut and both sharpnesses (`optviz.compare_landscapes`).
 
 Keys per table: name, compare ("KNOB=A,B"), caption (required); optimizer, dataset,
-epochs, plane, grid, span, seed, depth, norm, skip, batch_size, size [w, h], theme,
-title. `optviz gallery` renders them after the landscapes into NAME.png and records
-them in record.toml: a digest of the spec, the library versions, digests of the
-numbers (both grids, the 1-D cut, both sharpnesses) and of the file itself, and
-the measured sharpness and loss of each side as the caption must quote them.
+epochs (N, or [A's, B's] to train one side longer), plane, grid, span, seed, depth,
+norm, skip, batch_size, size [w, h], theme, title. `optviz gallery` renders them
+after the landscapes into NAME.png and records them in record.toml: a digest of the
+spec, the library versions, digests of the numbers (both grids, the 1-D cut, both
+sharpnesses) and of the file itself, and the measured sharpness and loss of each
+side as the caption must quote them.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class ComparisonEntry:
     caption: str
     optimizer: str = OPTIMIZER
     dataset: str = "digits"
-    epochs: int = EPOCHS
+    epochs: int | tuple[int, int] = EPOCHS  # or each side's (A's, B's)
     plane: str = "random"
     grid: int = 31
     span: float | None = None
@@ -110,7 +111,7 @@ def _entry(table: Any, path: str | Path) -> ComparisonEntry:
         caption=" ".join(check.text(v["caption"], "caption").split()),
         optimizer=check.text(v["optimizer"], "optimizer"),
         dataset=check.text(v["dataset"], "dataset"),
-        epochs=check.whole(v["epochs"], "epochs", 1, 1000),
+        epochs=_epochs(check, v["epochs"]),
         plane=v["plane"],
         grid=check.whole(v["grid"], "grid", 3, 401),
         span=span,
@@ -123,6 +124,14 @@ def _entry(table: Any, path: str | Path) -> ComparisonEntry:
         theme=v["theme"],
         title=None if v["title"] is None else check.text(v["title"], "title"),
     )
+
+
+def _epochs(check, value: Any) -> int | tuple[int, int]:
+    """One number for both sides, or [A's, B's]."""
+    if isinstance(value, list):
+        a, b = check.pair(value, "epochs", int)
+        return check.whole(a, "epochs", 1, 1000), check.whole(b, "epochs", 1, 1000)
+    return check.whole(value, "epochs", 1, 1000)
 
 
 def comparison_for(entry: ComparisonEntry, progress=None):
@@ -187,7 +196,8 @@ def record_of(entry: ComparisonEntry, cmp, file: str | Path) -> gallery.Record:
 def command_for(entry: ComparisonEntry) -> str:
     """The `optviz landscape --compare` command that draws the same picture."""
     args = ["optviz", "landscape", "--compare", entry.compare, "--optimizers", entry.optimizer]
-    args += ["--dataset", entry.dataset, "--epochs", str(entry.epochs), "--plane", entry.plane]
+    epochs = entry.epochs if isinstance(entry.epochs, int) else "{},{}".format(*entry.epochs)
+    args += ["--dataset", entry.dataset, "--epochs", str(epochs), "--plane", entry.plane]
     args += ["--grid", str(entry.grid), "--seed", str(entry.seed)]
     if entry.span is not None:
         args += ["--span", f"{entry.span:g}"]

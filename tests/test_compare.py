@@ -160,6 +160,10 @@ def test_the_command_prints_the_sharpness(cmp, small_digits, tmp_path, monkeypat
         (["--compare", "skip=off,on", "--plane", "points"], "choose from: pca, random"),
         (["--compare", "skip=off,on", "--out", "x.gif"], "must end in .png"),
         (["--compare", "skip=off,on", "--grid", "2"], "grid must be at least 3"),
+        (["--compare", "batch-size=16,256", "--epochs", "3,x"], "epochs takes N or A,B"),
+        (["--compare", "batch-size=16,256", "--epochs", "3,4,5"], "epochs takes N or A,B"),
+        (["--compare", "batch-size=16,256", "--epochs", "3,0"], "epochs must be at least 1"),
+        (["--epochs", "3,4"], "A,B only with --compare"),
     ],
 )
 def test_bad_input_is_one_line_before_any_training(args, message, monkeypatch):
@@ -171,6 +175,30 @@ def test_bad_input_is_one_line_before_any_training(args, message, monkeypatch):
     result = CliRunner().invoke(app, ["landscape", *args])
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_each_side_can_train_its_own_epochs(cmp, short_run):
+    """epochs=(A's, B's): each side's request trains its own (checked, nothing trained);
+    the picture's labels then name each side's epochs."""
+    from optviz.weightspace.compare import check_compare
+    from optviz.weightspace.comparison import Comparison
+
+    def requests(epochs):
+        return check_compare(
+            "batch-size=16,256", "sgd", plane="random", span=None, train_options={},
+            landscape_options=dict(dataset="digits", epochs=epochs, grid=5, seed=0),
+        )[1]  # fmt: skip
+
+    assert [r.epochs for r in requests((2, 7))] == [2, 7]
+    assert [r.epochs for r in requests("2,7")] == [2, 7]
+    assert [r.epochs for r in requests(4)] == [4, 4]
+    out, _ = cmp
+    assert out.epochs == (EPOCHS, EPOCHS)  # alike: the labels are the knob's alone
+    assert out.steps == (short_run.result.curves["sgd"].step[-1], EPOCHS)  # full: 1 an epoch
+    assert f"after {out.steps[1]} steps" in out.report()[1]
+    longer = Comparison(out.knob, {**out.arrays, "b.epochs": np.asarray(EPOCHS + 2)})
+    assert longer.labels == (f"batch size 16, {EPOCHS} epochs",
+                             f"batch size full, {EPOCHS + 2} epochs")  # fmt: skip
 
 
 def test_the_api_takes_a_mapping_or_text():

@@ -205,6 +205,7 @@ def test_optviz_gallery_records_what_made_each_file(tiny, tmp_path):
         assert problems(entry, tiny, tmp_path) == []
     # --only re-renders one file and keeps the other records
     folder = copy_of(tiny, tmp_path, matplotlib="0.0")
+    (folder / "README.md").write_text("stale", encoding="utf-8")
     result = CliRunner().invoke(
         app, ["gallery", "--spec", str(folder / "gallery.toml"), "--out", str(folder), "--only",
               "other"],
@@ -214,6 +215,8 @@ def test_optviz_gallery_records_what_made_each_file(tiny, tmp_path):
     assert list(again) == ["tiny", "other"]
     assert again["tiny"].versions["matplotlib"] == "0.0"
     assert again["other"] == records["other"]
+    readme = (folder / "README.md").read_text(encoding="utf-8")  # every entry's, not one's
+    assert all(e.caption in readme for e in gallery.load(folder / "gallery.toml"))
 
 
 def test_a_changed_learning_rate_fails_the_check(tiny, tmp_path):
@@ -488,3 +491,13 @@ def test_bad_comparison_tables_are_reported(tmp_path):
     bad.write_text('[[comparison]]\nname = "x"\ncompare = "depth=2,8"\n')
     with pytest.raises(OptvizError, match="missing caption"):
         comparegallery.load(bad)
+    table = '[[comparison]]\nname = "x"\ncompare = "batch-size=16,256"\ncaption = "c"\n'
+    bad.write_text(table + "epochs = [3, 4, 5]\n")
+    with pytest.raises(OptvizError, match=r"epochs must be two numbers"):
+        comparegallery.load(bad)
+    bad.write_text(table + "epochs = [3, 0]\n")
+    with pytest.raises(OptvizError, match=r"epochs must be a whole number 1-1000"):
+        comparegallery.load(bad)
+    bad.write_text(table + "epochs = [3, 40]\n")  # each side's epochs: A's, B's
+    (entry,) = comparegallery.load(bad)
+    assert entry.epochs == (3, 40) and "--epochs 3,40" in comparegallery.command_for(entry)

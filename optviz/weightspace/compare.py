@@ -59,6 +59,8 @@ def check_compare(
         raise UnknownNameError("plane for a comparison", str(plane), PLANES)
     if span is None and plane == "random":
         span = RANDOM_SPAN  # Li et al.'s [-1, 1]^2: the same box on both sides
+    options = dict(landscape_options)
+    epochs = side_epochs(options.pop("epochs", EPOCHS))
     requests = tuple(
         check_request(
             [optimizer],
@@ -67,12 +69,30 @@ def check_compare(
             center=optimizer,
             points=None,
             keep_every=None,
+            epochs=epochs[i],
             train_options=side_options(knob, i, optimizer, train_options),
-            **landscape_options,
+            **options,
         )
         for i in range(2)
     )
     return knob, requests
+
+
+def side_epochs(epochs: Any) -> tuple[Any, Any]:
+    """Each side's epochs: one number for both, or a pair (A's, B's), so that a side that
+    learns more slowly (a larger batch takes fewer steps an epoch) can train longer, to a
+    comparable training loss (Keskar et al. compare solutions that fit alike). Each
+    number is checked with the rest of a side's request."""
+    if isinstance(epochs, str):
+        parts = [p.strip() for p in epochs.split(",")]
+        if len(parts) not in (1, 2) or not all(p.lstrip("-").isdigit() for p in parts):
+            raise OptvizError(f"epochs takes N or A,B (whole numbers), not {epochs!r}")
+        epochs = [int(p) for p in parts] if len(parts) == 2 else int(parts[0])
+    if isinstance(epochs, list | tuple):
+        if len(epochs) != 2:
+            raise OptvizError(f"epochs takes one number or a pair (A's, B's), not {epochs!r}")
+        return epochs[0], epochs[1]
+    return epochs, epochs
 
 
 def compare_landscapes(
@@ -80,7 +100,7 @@ def compare_landscapes(
     optimizer: str = OPTIMIZER,
     *,
     dataset: Any = "digits",
-    epochs: int = EPOCHS,
+    epochs: int | tuple[int, int] = EPOCHS,
     plane: str = "random",
     grid: int = GRID,
     span: float | None = None,
@@ -95,7 +115,8 @@ def compare_landscapes(
     skip, lr, dropout, weight-decay, activation, init (e.g. "skip=off,on",
     {"batch-size": [16, "full"]}). plane: "random" (default; filter-normalised,
     [-1, 1]^2 unless `span`) or "pca" (each run's own path), about each side's
-    final weights. Other arguments as `optviz.landscape`. Returns a `Comparison`
+    final weights. epochs: one number for both sides, or a pair (A's, B's) to train
+    one side longer. Other arguments as `optviz.landscape`. Returns a `Comparison`
     (`.plot()`, `.save(out)`, `.sharpness`, `.line`). Checked before any training.
     """
     from optviz.weightspace.comparenums import compare_numbers

@@ -2,7 +2,7 @@
 
 `compare_numbers` returns a flat dict of numpy arrays: "a.*" and "b.*" (each
 side's landscape arrays, as `compute` makes them, from the landscape cache when
-computed before), each side's sharpness record, and the line: "line.kind"
+computed before, and its epochs), each side's sharpness record, and the line: "line.kind"
 ("interpolation" or "slices"), "line.t", "line.a", "line.b".
 """
 
@@ -69,6 +69,7 @@ def compare_numbers(
         data, _, cfg = _data_and_config(request)
         found = side_sharpness(arrays, cfg, data, request.seed)
         out.update({f"{side}.{k}": v for k, v in arrays.items()})
+        out[f"{side}.epochs"] = np.asarray(request.epochs)
         for k, v in found.record().items():
             out[f"{side}.sharpness.{k}"] = np.asarray(v)
         sides.append(arrays)

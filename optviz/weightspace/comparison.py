@@ -27,7 +27,8 @@ class Comparison:
     knob: the `Knob` (name, option, values); labels: ("skip off", "skip on");
     landscapes: the two `Landscape`s (one optimizer each, centred on its final
     weights); sharpness: (λ_max of A, λ_max of B); final_loss: each solution's
-    training loss; line_kind: "interpolation" (t, loss along (1 - t) θ_A + t θ_B:
+    training loss; epochs, steps: each side's training (the labels name the epochs
+    when they differ); line_kind: "interpolation" (t, loss along (1 - t) θ_A + t θ_B:
     `line = (t, loss)`) or "slices" (each side's cut along its first direction
     through its solution: `slices = ((α, loss_A), (α, loss_B))`).
     """
@@ -35,9 +36,14 @@ class Comparison:
     def __init__(self, knob: Knob, arrays: dict[str, np.ndarray]):
         self.knob = knob
         self.arrays = arrays
-        self.labels = (knob.label(0), knob.label(1))
         self.landscapes = (Landscape(_side(arrays, "a")), Landscape(_side(arrays, "b")))
         self.optimizer = self.landscapes[0].optimizers[0]
+        self.epochs = tuple(int(arrays[f"{s}.epochs"]) for s in "ab")
+        self.steps = tuple(int(land.steps[self.optimizer][-1]) for land in self.landscapes)
+        self.labels = (knob.label(0), knob.label(1))
+        if self.epochs[0] != self.epochs[1]:  # one side trained longer: say so on each
+            pairs = zip(self.labels, self.epochs, strict=True)
+            self.labels = tuple(f"{lab}, {e} epochs" for lab, e in pairs)
         self.sharpness = tuple(float(arrays[f"{s}.sharpness.sharpness"]) for s in "ab")
         self.sharpness_converged = tuple(bool(arrays[f"{s}.sharpness.converged"]) for s in "ab")
         self.final_loss = tuple(float(land.true_loss[self.optimizer][-1])
@@ -105,7 +111,7 @@ class Comparison:
             note = "" if self.sharpness_converged[k] else " (Lanczos not converged)"
             lines.append(f"{lab:<{width}}  sharpness (largest Hessian eigenvalue) "
                          f"{self.sharpness[k]:.4g}{note}, final training loss "
-                         f"{self.final_loss[k]:.4g}")  # fmt: skip
+                         f"{self.final_loss[k]:.4g} after {self.steps[k]} steps")  # fmt: skip
         if self.line is not None:
             t, loss = self.line
             inside = loss[(t > 0) & (t < 1)]
