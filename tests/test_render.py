@@ -288,3 +288,25 @@ def test_3d_projection_matches_where_matplotlib_draws(beale, where):
     assert rows.size > 4
     col, row = project_to_pixels(ax, [[x, y, z]])[0]
     assert abs(cols.mean() + 0.5 - col) < 1.0 and abs(rows.mean() + 0.5 - row) < 1.0
+
+
+@pytest.mark.parametrize("options", [dict(loss_panel=True), dict(theme="dark", dpi=150)])
+def test_frames_drawn_with_pens_are_the_frames_line2d_draws(options, monkeypatch):
+    """An animation frame's lines and markers go through `optviz.render.pen.Pen` (for
+    speed); every pixel must be the one `Line2D.draw` itself puts there: markers of
+    several shapes, a log-scale loss panel, another theme and dpi, several frames in
+    turn (the grown lines) and one going back (drawn again from the start)."""
+    import optviz
+    from optviz.render import pen
+
+    race = optviz.race(["sgd", "momentum", "adam"], "beale", steps=60)
+
+    def frames():
+        stage, n = make_stage(race.surface, race.drawn_paths(), size=SMALL, **options)
+        steps = [*frame_steps(n, 6), 10]
+        return [stage.frame(int(s)) for s in steps]
+
+    with_pens = frames()
+    monkeypatch.setattr(pen.Pen, "fits", staticmethod(lambda line: False))
+    for a, b in zip(with_pens, frames(), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -4,7 +4,9 @@ The one figure engine behind every picture optviz draws:
 
 * animations (`render`): `Stage.frame(step)` restores the saved background pixels and
   draws only what moves (path lines, heads, loss curves, the step counter) on the Agg
-  canvas: no FuncAnimation, no full redraw per frame;
+  canvas: no FuncAnimation, no full redraw per frame. Lines that only grow are kept
+  with the background and get only their new pieces; lines and markers are drawn by
+  `Pen`s (`optviz.render.pen`), the same pixels as `Line2D.draw` for less Python;
 * stills (`Race.plot`, `optviz show`): ``still=True`` makes every artist ordinary, draws
   each path in full and leaves the step counter out, so `fig` is a plain Figure;
 * the notebook explorer (`optviz.render.live`): ``figure=`` draws into an existing
@@ -29,6 +31,7 @@ from optviz.render.counter import Counter
 from optviz.render.fonts import missing_from_base
 from optviz.render.landscape import sample
 from optviz.render.losspanel import LossScene
+from optviz.render.pen import Pen
 from optviz.render.scene2d import ContourScene
 from optviz.render.scene3d import SurfaceScene
 from optviz.render.theme import Theme
@@ -204,7 +207,7 @@ class Stage:
             if still:
                 self._update(self.step)
                 return
-            self.background, self.grown = None, None
+            self.background, self.grown, self.pens = None, None, {}
             self.canvas.mpl_connect("draw_event", self._on_draw)
             self.canvas.draw()  # everything static, once; `_on_draw` keeps it as pixels
             self.counter.capture(self.canvas, self.background)
@@ -313,7 +316,7 @@ class Stage:
     def set_tracks(self, tracks: list[Track]) -> None:
         """New data for the same paths (same count, names, colours and loss axis): the
         static picture stays, only the moving artists change."""
-        self.grown = None
+        self.grown, self.pens = None, {}  # the lines' styles may change with the data
         for scene in self.scenes:
             scene.set_tracks(tracks)
 
@@ -323,17 +326,31 @@ class Stage:
             scene.update(self.step)
 
     def _draw_moving(self, renderer, grown: bool = False) -> None:
-        """Draw what moves at `self.step`; grown: the lines that only grow are on the
-        canvas already (see `draw`)."""
+        """Draw what moves at `self.step`; grown: an animation frame, whose lines that
+        only grow are on the canvas already (see `draw`)."""
         for scene in self.scenes:
             scene.update(self.step)
             for artist in scene.per_frame if grown else scene.artists:
-                artist.draw(renderer)
+                if grown:
+                    self._paint(artist, renderer)
+                else:
+                    artist.draw(renderer)
         for copy, track in self.notes:
             copy.set_text(track.label_at(self.step, *self.note_form))
             copy.draw(renderer)
         if self.counter is not None and self.counter.tiles:
             self.counter.stamp(np.asarray(self.canvas.buffer_rgba()), self.step)
+
+    def _paint(self, artist, renderer) -> None:
+        """Draw `artist` as it is now, through a `Pen` where one fits (a frame's lines
+        and markers at their new data, without `Line2D.draw`'s set-up each time)."""
+        if type(artist) is not Line2D or not Pen.fits(artist):
+            artist.draw(renderer)
+            return
+        pen = self.pens.get(artist)
+        if pen is None or pen.renderer is not renderer:
+            pen = self.pens[artist] = Pen(artist, renderer)
+        pen.draw(artist.get_xdata(orig=True), artist.get_ydata(orig=True))
 
     def _on_draw(self, event) -> None:
         """After a full draw (animated artists are skipped by it): keep the static
@@ -357,7 +374,7 @@ class Stage:
         self.canvas.restore_region(self.background if pixels is None else pixels)
         for scene in self.scenes:
             for artist in scene.grow(before, step):
-                artist.draw(renderer)
+                self._paint(artist, renderer)
         self.grown = (step, self.canvas.copy_from_bbox(self.fig.bbox))
         self.step = step
         self._draw_moving(renderer, grown=True)
