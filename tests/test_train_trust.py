@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import gzip
 import math
-import os
 import signal
 import struct
-import subprocess
-import sys
 import time
 import zlib
 from pathlib import Path
@@ -25,6 +22,7 @@ from optviz.trainer import train
 from optviz.trainer.data import Dataset
 from optviz.trainer.idx import IdxError, read_idx, write_idx
 from optviz.trainer.model import ACTIVATIONS
+from tests.cli_process import run_cli
 
 OLD_RUN = {
     "metrics.jsonl": b'{"kind": "epoch", "optimizer": "sgd"}\n',
@@ -318,24 +316,6 @@ TRAIN = ["train", "--optimizers", "sgd", "--epochs", "2", "--batch-size", "64", 
 # The full-disk test is about the run folder: the sharpness program (a long compile,
 # the cache being off there) adds nothing to it.
 DISK_FULL_TRAIN = [*TRAIN, "--no-sharpness"]
-
-
-def run_cli(args, cwd: Path, *, blocks: int | None = None) -> subprocess.Popen:
-    """`python -m optviz ARGS`, under the shell's `ulimit -f` (no fork of this process)."""
-    cmd = [sys.executable, "-m", "optviz", *args]
-    # A signal that lands while JAX probes for accelerator backends stalls that probe
-    # for 60 s and makes JAX warn (JAX's behaviour, not optviz's): these tests are
-    # about optviz's files and messages, so the subprocess uses the CPU it has.
-    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    if blocks is not None:
-        cmd = ["sh", "-c", f'ulimit -f {blocks} && exec "$0" "$@"', *cmd]
-        # JAX writes its cache entries in place: under the limit they would be cut
-        # short in the session's shared cache, and later runs would read them
-        env.pop("JAX_COMPILATION_CACHE_DIR", None)
-        env["OPTVIZ_CACHE_DIR"] = "off"
-    return subprocess.Popen(
-        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
 
 
 def one_line(stderr: str) -> str:

@@ -4,37 +4,17 @@ exit, leaves no temporary file, and an old output survives byte for byte."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from tests.cli_process import run_cli
+
 ANIMATE = ["animate", "sgd,adam", "beale", "--steps", "200", "--frames", "40", "-q"]
 OLD = b"an old output the user wants to keep\n"
-
-
-def run_cli(args, cwd: Path, *, blocks: int | None = None) -> subprocess.Popen:
-    """`python -m optviz ARGS`, under a file-size limit of `blocks` (the shell's
-    `ulimit -f`: no preexec_fn, so no fork of this JAX-loaded process)."""
-    cmd = [sys.executable, "-m", "optviz", *args]
-    # A signal that lands while JAX probes for accelerator backends stalls that probe
-    # for 60 s and makes JAX warn (JAX's behaviour, not optviz's): these tests are
-    # about optviz's files and messages, so the subprocess uses the CPU it has.
-    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    if blocks is not None:
-        cmd = ["sh", "-c", f'ulimit -f {blocks} && exec "$0" "$@"', *cmd]
-        # JAX writes cache entries in place: under the limit they would be cut short
-        # and poison the test session's shared compilation cache
-        env["OPTVIZ_CACHE_DIR"] = "off"
-        env.pop("JAX_COMPILATION_CACHE_DIR", None)
-    return subprocess.Popen(
-        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
 
 
 def leftovers(folder: Path, keep: set[str]) -> list[str]:
