@@ -177,10 +177,4 @@ def landscape(
         seed=seed, center=center, points=points, keep_every=keep_every,
         train_options=train_options,
     )  # fmt: skip
-    if cache is True:
-        folder = cache_mod.default_folder()
-    elif cache is False or cache is None:
-        folder = None
-    else:
-        folder = Path(cache)
-    return Landscape(compute(request, folder, progress))
+    return Landscape(compute(request, cache_mod.folder_for(cache), progress))

@@ -41,6 +41,16 @@ def default_folder() -> Path | None:
     return Path(platformdirs.user_cache_dir("optviz")) / "landscapes"
 
 
+def folder_for(cache) -> Path | None:
+    """The folder an API call's ``cache=`` argument names: True the default folder,
+    False or None no caching, anything else a folder of the caller's."""
+    if cache is True:
+        return default_folder()
+    if cache is False or cache is None:
+        return None
+    return Path(cache)
+
+
 def digest(request: dict, arrays: list[np.ndarray]) -> str:
     """SHA-256 of the request (JSON), the library versions and the arrays' bytes."""
     h = hashlib.sha256()

@@ -127,15 +127,9 @@ def compare_landscapes(
         landscape_options=dict(dataset=dataset, epochs=epochs, grid=grid, seed=seed),
         train_options=train_options,
     )  # fmt: skip
-    from optviz.weightspace import cache as cache_mod
+    from optviz.weightspace.cache import folder_for
 
-    if cache is True:
-        folder = cache_mod.default_folder()
-    elif cache is False or cache is None:
-        folder = None
-    else:
-        folder = Path(cache)
-    return Comparison(knob, compare_numbers(knob, requests, folder, progress))
+    return Comparison(knob, compare_numbers(knob, requests, folder_for(cache), progress))
 
 
 __all__ = ["Knob", "check_compare", "compare_landscapes"]
