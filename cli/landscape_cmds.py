@@ -12,7 +12,10 @@ import typer
 from optviz.cli.app import app, user_errors
 from optviz.cli.parse import parse_hparams, parse_size
 from optviz.cli.train_cmds import (
+    DataDirOption,
+    DatasetOption,
     DepthOption,
+    DownloadOption,
     NormOption,
     SkipOption,
     _by_optimizer,
@@ -117,15 +120,9 @@ def landscape_command(
         ),
     ] = "6",
     seed: Annotated[int, typer.Option(help="Seed for weights, batch order, random plane.")] = 0,
-    dataset: Annotated[
-        str, typer.Option(help="digits (bundled 8x8), mnist or fashion-mnist.")
-    ] = "digits",
-    data_dir: Annotated[
-        Path | None, typer.Option(help="Folder with the MNIST-style IDX files (.gz or not).")
-    ] = None,
-    download: Annotated[
-        bool, typer.Option(help="Fetch missing IDX files into --data-dir (SHA-256 checked).")
-    ] = False,
+    dataset: DatasetOption = "digits",
+    data_dir: DataDirOption = None,
+    download: DownloadOption = False,
     batch_size: Annotated[
         str, typer.Option(help="1 = online, N = mini-batch, 'full' = batch learning.")
     ] = "32",

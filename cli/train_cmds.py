@@ -24,6 +24,14 @@ from optviz.errors import OptvizError
 DepthOption = Annotated[
     int, typer.Option(help="Conv blocks (2 = the lecture's network; pools spread over them).")
 ]
+# The data options, declared once for train and landscape.
+DatasetOption = Annotated[str, typer.Option(help="digits (bundled 8x8), mnist or fashion-mnist.")]
+DataDirOption = Annotated[
+    Path | None, typer.Option(help="Folder with the MNIST-style IDX files (.gz or not).")
+]
+DownloadOption = Annotated[
+    bool, typer.Option(help="Fetch missing IDX files into --data-dir (SHA-256 checked).")
+]
 NormOption = Annotated[
     str, typer.Option(help="Normalisation after each convolution: none, batch, layer, weight.")
 ]
@@ -135,15 +143,9 @@ def train(
             show_default=False,
         ),
     ] = None,
-    dataset: Annotated[
-        str, typer.Option(help="digits (bundled 8x8), mnist or fashion-mnist.")
-    ] = "digits",
-    data_dir: Annotated[
-        Path | None, typer.Option(help="Folder with the MNIST-style IDX files (.gz or not).")
-    ] = None,
-    download: Annotated[
-        bool, typer.Option(help="Fetch missing IDX files into --data-dir (SHA-256 checked).")
-    ] = False,
+    dataset: DatasetOption = "digits",
+    data_dir: DataDirOption = None,
+    download: DownloadOption = False,
     epochs: Annotated[int, typer.Option(help="Passes over the training set.")] = 10,
     batch_size: Annotated[
         str, typer.Option(help="1 = online, N = mini-batch, 'full' = batch learning.")
