@@ -12,10 +12,13 @@ import typer
 from optviz.cli.app import app, user_errors
 from optviz.cli.parse import parse_hparams, parse_size
 from optviz.cli.train_cmds import (
+    BatchSizeOption,
     DataDirOption,
     DatasetOption,
     DepthOption,
     DownloadOption,
+    HpOption,
+    LrOption,
     NormOption,
     SkipOption,
     _by_optimizer,
@@ -123,16 +126,9 @@ def landscape_command(
     dataset: DatasetOption = "digits",
     data_dir: DataDirOption = None,
     download: DownloadOption = False,
-    batch_size: Annotated[
-        str, typer.Option(help="1 = online, N = mini-batch, 'full' = batch learning.")
-    ] = "32",
-    lr: Annotated[
-        list[str] | None,
-        typer.Option(help="Learning rate NAME=VALUE, or VALUE for all; repeatable."),
-    ] = None,
-    hp: Annotated[
-        list[str] | None, typer.Option(help="Hyperparameter NAME.PARAM=VALUE; repeatable.")
-    ] = None,
+    batch_size: BatchSizeOption = "32",
+    lr: LrOption = None,
+    hp: HpOption = None,
     depth: DepthOption = 2,
     norm: NormOption = "none",
     skip: SkipOption = False,

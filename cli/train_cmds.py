@@ -32,6 +32,21 @@ DataDirOption = Annotated[
 DownloadOption = Annotated[
     bool, typer.Option(help="Fetch missing IDX files into --data-dir (SHA-256 checked).")
 ]
+# The training options, declared once for train and landscape.
+BatchSizeOption = Annotated[
+    str, typer.Option(help="1 = online, N = mini-batch, 'full' = batch learning.")
+]
+LrOption = Annotated[
+    list[str] | None,
+    typer.Option(help="Learning rate NAME=VALUE, or VALUE for all; repeatable."),
+]
+HpOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Hyperparameter NAME.PARAM=VALUE (optax names; kfac: momentum, damping, ema, "
+        "inverse_every, kl_clip, pi_adjust); repeatable."
+    ),
+]
 NormOption = Annotated[
     str, typer.Option(help="Normalisation after each convolution: none, batch, layer, weight.")
 ]
@@ -147,20 +162,9 @@ def train(
     data_dir: DataDirOption = None,
     download: DownloadOption = False,
     epochs: Annotated[int, typer.Option(help="Passes over the training set.")] = 10,
-    batch_size: Annotated[
-        str, typer.Option(help="1 = online, N = mini-batch, 'full' = batch learning.")
-    ] = "32",
-    lr: Annotated[
-        list[str] | None,
-        typer.Option(help="Learning rate NAME=VALUE, or VALUE for all; repeatable."),
-    ] = None,
-    hp: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Hyperparameter NAME.PARAM=VALUE (optax names; kfac: momentum, damping, ema, "
-            "inverse_every, kl_clip, pi_adjust); repeatable."
-        ),
-    ] = None,
+    batch_size: BatchSizeOption = "32",
+    lr: LrOption = None,
+    hp: HpOption = None,
     dropout: Annotated[
         float, typer.Option(help="Dropout rate after the hidden dense layer.")
     ] = 0.0,
