@@ -20,6 +20,7 @@ from optviz.errors import OptvizError
 from optviz.weightspace import record as record_mod
 from optviz.weightspace.comparenums import INTERP_T, middle_row, same_function
 from optviz.weightspace.knobs import parse_compare
+from tests.test_weightspace import landscape_refuses
 
 BATCH = 16  # the shared trainer fixtures' batch size (their compiled programs are reused)
 EPOCHS = 3  # as `short_run`
@@ -167,14 +168,7 @@ def test_the_command_prints_the_sharpness(cmp, small_digits, tmp_path, monkeypat
     ],
 )
 def test_bad_input_is_one_line_before_any_training(args, message, monkeypatch):
-    def no_training(*a, **k):
-        raise AssertionError("trained")
-
-    monkeypatch.setattr(record_mod, "record", no_training)
-    monkeypatch.setattr("optviz.trainer.data.load", no_training)
-    result = CliRunner().invoke(app, ["landscape", *args])
-    assert result.exit_code == 2, result.output
-    assert message in result.output and "Traceback" not in result.output
+    landscape_refuses(args, message, monkeypatch)
 
 
 def test_each_side_can_train_its_own_epochs(cmp, short_run):
