@@ -8,23 +8,14 @@ import numpy as np
 import pytest
 
 from optviz.trainer.kfac import KFACState, kfac_gradients, weight_matrix
-from optviz.trainer.model import apply, cross_entropy, forward, init_params
+from optviz.trainer.model import apply, cross_entropy, forward
 from optviz.trainer.optim import make_stepper
 from tests.test_train_kfac import damped
-from tests.train_fixtures import TINY
+from tests.train_fixtures import TINY, random_norm_params
 
 # One block (1 -> 2 channels, so the skip is a 1x1 projection): small programs to compile.
 LAYER_SKIP = TINY.replace(depth=1, norm="layer", skip=True)
 WEIGHT = TINY.replace(depth=1, norm="weight")
-
-
-def knobbed_params(cfg, seed=0):
-    params = init_params(jax.random.PRNGKey(seed), cfg)
-    rng = np.random.default_rng(seed)
-    for name in cfg.norm_layers:
-        params[name] = {k: jnp.asarray(rng.uniform(0.5, 1.5, v.shape), jnp.float32)
-                        for k, v in params[name].items()}  # fmt: skip
-    return params
 
 
 @functools.cache
@@ -39,7 +30,7 @@ def f64(a):
 @pytest.mark.parametrize("cfg", [LAYER_SKIP, WEIGHT], ids=["layer-skip", "weight"])
 def test_factors_and_diagonal_fisher_match_per_example_gradients(tiny_batch, cfg):
     _, x, y = tiny_batch
-    params = knobbed_params(cfg)
+    params = random_norm_params(cfg)
     _, grads, extra = empirical_gradients(cfg)(params, x, y, jax.random.PRNGKey(0))
 
     def example(taps, p, xi, yi):
@@ -68,7 +59,7 @@ def test_factors_and_diagonal_fisher_match_per_example_gradients(tiny_batch, cfg
 def test_first_step_is_kronecker_for_weights_and_diagonal_for_norms(tiny_batch):
     _, x, y = tiny_batch
     cfg = LAYER_SKIP.replace(norm="batch")
-    params = knobbed_params(cfg, seed=1)
+    params = random_norm_params(cfg, seed=1)
     lr, damping = 0.1, 1e-2
     hp = {"learning_rate": lr, "damping": damping, "fisher": "empirical", "kl_clip": 1e-3}
     stepper = make_stepper("kfac", cfg, hp)

@@ -24,7 +24,7 @@ from optviz.trainer.optim import make_stepper
 from optviz.trainer.result import load_model, save_params
 from tests.test_train_cli import fails
 from tests.test_train_model import conv_loop, pool_loop
-from tests.train_fixtures import TINY
+from tests.train_fixtures import TINY, random_norm_params
 
 SKIP = TINY.replace(channels=(2, 2), skip=True)  # block 1: 1 -> 2 channels, block 2: 2 -> 2
 
@@ -77,15 +77,6 @@ def test_deep_networks_spread_the_pools_over_stages():
     assert shapes["skip4"]["w"].shape == (1, 1, 16, 32)
     assert shapes["dense1"]["w"].shape == (32, 64)
     assert [b.pool for b in config_for((8, 8), depth=1).blocks] == [True]
-
-
-def random_norm_params(cfg, seed=0):
-    params = init_params(jax.random.PRNGKey(seed), cfg)
-    rng = np.random.default_rng(seed)
-    for name in cfg.norm_layers:
-        params[name] = {k: jnp.asarray(rng.uniform(0.5, 1.5, v.shape), jnp.float32)
-                        for k, v in params[name].items()}  # fmt: skip
-    return params
 
 
 def test_batch_norm_trains_on_the_batch_and_evaluates_on_running_statistics(tiny_batch):

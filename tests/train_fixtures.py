@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from optviz.trainer import TrainResult, train
 from optviz.trainer.data import Dataset, load_digits
 from optviz.trainer.kfac import FISHERS, kfac_gradients
-from optviz.trainer.model import ModelConfig
+from optviz.trainer.model import ModelConfig, init_params
 
 # A network small enough for dense algebra in numpy: 4x4 images, 2 and 3 channels.
 TINY = ModelConfig(image_shape=(4, 4), channels=(2, 3), hidden=5, n_classes=3)
@@ -101,3 +101,14 @@ def cli_run(small_digits, tmp_path_factory):
         result = CliRunner().invoke(app, [*args, "--batch-size", str(BATCH), "--out", str(out)])
     assert result.exit_code == 0, result.output
     return result.output, out
+
+
+def random_norm_params(cfg: ModelConfig, seed: int = 0) -> dict:
+    """`cfg`'s initial weights with its normalisation parameters drawn from U(0.5, 1.5)
+    (not the identity they start at, so the tests see them act)."""
+    params = init_params(jax.random.PRNGKey(seed), cfg)
+    rng = np.random.default_rng(seed)
+    for name in cfg.norm_layers:
+        params[name] = {k: jnp.asarray(rng.uniform(0.5, 1.5, v.shape), jnp.float32)
+                        for k, v in params[name].items()}  # fmt: skip
+    return params
