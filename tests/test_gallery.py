@@ -335,17 +335,25 @@ def test_the_cnn_landscape_is_in_the_spec():
     assert entry.dataset == "digits"
 
 
+def recorded_file(entry, spec_digest: str):
+    """An entry recomputed only by `optviz gallery --only NAME` (it takes training): its
+    committed file and record.toml's record, checked to belong together: the file is
+    there and at most 1 MB, and the spec and the file are the ones recorded."""
+    committed = GALLERY / entry.filename
+    assert committed.exists(), f"run `optviz gallery --only {entry.name}` and commit the file"
+    assert committed.stat().st_size <= 1_000_000
+    record = gallery.load_records(GALLERY / gallery.RECORD).get(entry.name)
+    assert record is not None, f"{gallery.RECORD} has no record of {entry.name}"
+    assert record.spec == spec_digest, "the spec changed: re-render it"
+    assert record.paths["file"] == netgallery.file_digest(committed), "the file changed"
+    return committed, record
+
+
 @pytest.mark.parametrize("entry", LANDSCAPES, ids=lambda e: e.name)
 def test_committed_landscape_matches_its_record(entry):
     """The numbers take a minute of training to recompute (`optviz gallery --only NAME`
     does); here: the spec and the file are the ones record.toml says were made together."""
-    committed = GALLERY / entry.filename
-    assert committed.exists(), f"run `optviz gallery --only {entry.name}` and commit the GIF"
-    assert committed.stat().st_size <= 1_000_000
-    record = gallery.load_records(GALLERY / gallery.RECORD).get(entry.name)
-    assert record is not None, f"{gallery.RECORD} has no record of {entry.name}"
-    assert record.spec == netgallery.spec_digest(entry), "the spec changed: re-render it"
-    assert record.paths["file"] == netgallery.file_digest(committed), "the file changed"
+    committed, record = recorded_file(entry, netgallery.spec_digest(entry))
     assert {"grid", *entry.optimizers} <= set(record.paths)
     with Image.open(committed) as im:
         assert im.size == tuple(entry.size)
@@ -465,13 +473,7 @@ def test_committed_comparison_matches_its_record(entry):
     """Recomputing takes training (`optviz gallery --only NAME`); here: the spec and the
     PNG are the ones record.toml says were made together, and the caption quotes the
     sharpness and loss that were measured."""
-    committed = GALLERY / entry.filename
-    assert committed.exists(), f"run `optviz gallery --only {entry.name}` and commit the PNG"
-    assert committed.stat().st_size <= 1_000_000
-    record = gallery.load_records(GALLERY / gallery.RECORD).get(entry.name)
-    assert record is not None, f"{gallery.RECORD} has no record of {entry.name}"
-    assert record.spec == comparegallery.spec_digest(entry), "the spec changed: re-render it"
-    assert record.paths["file"] == netgallery.file_digest(committed), "the file changed"
+    committed, record = recorded_file(entry, comparegallery.spec_digest(entry))
     assert {"grid_a", "grid_b", "line", "sharpness"} <= set(record.paths)
     for key in ("sharpness_a", "sharpness_b", "loss_a", "loss_b"):
         assert record.paths[key] in entry.caption, f"the caption does not quote {key}"
