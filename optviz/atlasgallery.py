@@ -84,7 +84,7 @@ def _entry(table: Any, path: str | Path) -> AtlasEntry:
             optviz_optimizers.spec(o)
     size = check.pair(v["size"], "size", int)
     return AtlasEntry(
-        name=check.text(v["name"], "name"),
+        name=check.file_name(v["name"]),
         kind=v["kind"],
         caption=" ".join(check.text(v["caption"], "caption").split()),
         surface=v["surface"],

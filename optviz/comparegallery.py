@@ -86,9 +86,7 @@ def load(path: str | Path = gallery.SPEC) -> list[ComparisonEntry]:
 def _entry(table: Any, path: str | Path) -> ComparisonEntry:
     v, where = gallery.table_values(table, path, "comparison", REQUIRED, OPTIONAL)
     check = gallery._Checker(where)
-    name = check.text(v["name"], "name")
-    if not gallery.FILE_NAME.fullmatch(name):
-        raise OptvizError(f"{where}: name must be a plain file name")
+    name = check.file_name(v["name"])
     compare = check.text(v["compare"], "compare")
     try:
         knob = parse_compare(compare)

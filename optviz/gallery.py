@@ -128,11 +128,7 @@ def load(path: str | Path = SPEC) -> list[Entry]:
 def _entry(table: dict[str, Any], path: str | Path) -> Entry:
     v, where = table_values(table, path, "animation", REQUIRED, OPTIONAL)
     check = _Checker(where)
-    name = check.text(v["name"], "name")
-    if not FILE_NAME.fullmatch(name):
-        raise OptvizError(
-            f"{where}: name must be a plain file name (letters, digits, - _ .; no folders)"
-        )
+    name = check.file_name(v["name"])
     optimizers = v["optimizers"]
     if not isinstance(optimizers, list) or not all(isinstance(o, str) for o in optimizers):
         raise OptvizError(f'{where}: optimizers must be a list of names, e.g. ["sgd", "adam"]')
@@ -191,6 +187,15 @@ class _Checker:
     @staticmethod
     def is_number(x: Any) -> bool:
         return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+    def file_name(self, x: Any) -> str:
+        """An entry's name: the name of the file it writes in the gallery folder."""
+        name = self.text(x, "name")
+        if not FILE_NAME.fullmatch(name):
+            raise OptvizError(
+                f"{self.where}: name must be a plain file name (letters, digits, - _ .; no folders)"
+            )
+        return name
 
     def text(self, x: Any, key: str) -> str:
         if not isinstance(x, str) or not x.strip():

@@ -75,9 +75,7 @@ def load(path: str | Path = gallery.SPEC) -> list[LandscapeEntry]:
 def _entry(table: Any, path: str | Path) -> LandscapeEntry:
     v, where = gallery.table_values(table, path, "landscape", REQUIRED, OPTIONAL)
     check = gallery._Checker(where)
-    name = check.text(v["name"], "name")
-    if not gallery.FILE_NAME.fullmatch(name):
-        raise OptvizError(f"{where}: name must be a plain file name")
+    name = check.file_name(v["name"])
     names = v["optimizers"]
     if not isinstance(names, list) or not all(isinstance(o, str) for o in names):
         raise OptvizError(f'{where}: optimizers must be a list of names, e.g. ["sgd", "adam"]')

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from optviz.cli import app
+from optviz.errors import OptvizError
 
 GOOD = """
 [[animation]]
@@ -80,3 +81,34 @@ def test_a_good_spec_writes_its_files(tmp_path):
     result, out = run_gallery(tmp_path, GOOD)
     assert result.exit_code == 0, result.output
     assert (out / "one.gif").stat().st_size > 0 and "a bowl" in (out / "README.md").read_text()
+
+
+@pytest.mark.parametrize("kind", ["atlas", "landscape", "comparison"])
+def test_every_kind_of_entry_refuses_a_name_that_is_a_path(tmp_path, kind):
+    """A name is a file in the gallery folder: a path would write elsewhere."""
+    import tomllib
+
+    from optviz import atlasgallery, comparegallery, gallery, netgallery
+
+    load = {"atlas": atlasgallery.load_atlases, "landscape": netgallery.load,
+            "comparison": comparegallery.load}[kind]  # fmt: skip
+    committed = Path(__file__).resolve().parent.parent / gallery.SPEC
+    spec = tomllib.loads(committed.read_text(encoding="utf-8"))
+    table = dict(spec[kind][0])
+    lines = [f"[[{kind}]]"]
+    for key, value in {**table, "name": "../x"}.items():
+        lines.append(f"{key} = {_toml(value)}")
+    path = tmp_path / "gallery.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(OptvizError, match="plain file name"):
+        load(path)
+
+
+def _toml(value) -> str:
+    if isinstance(value, str):
+        return '"""' + value + '"""' if "\n" in value else f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return repr(value)
