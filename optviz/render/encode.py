@@ -142,25 +142,39 @@ class Indexer:
 
     def __init__(self, palette: Palette):
         self.palette = palette
+        self.frame: np.ndarray | None = None
         self.keys: np.ndarray | None = None
         self.idx: np.ndarray | None = None
 
     def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(indices (H, W), flat positions whose index changed)."""
-        keys = packed(frame)
+        """(indices (H, W), flat positions whose index changed). The same array again
+        (a held last frame: writers are handed frames nobody changes) changed nothing."""
+        if frame is self.frame:
+            return self.idx, np.zeros(0, np.intp)
+        keys = _raw_keys(frame)
         if self.keys is None or self.keys.shape != keys.shape:
-            idx = self.palette.lookup(keys.ravel()).reshape(keys.shape)
+            idx = self.palette.lookup(packed(frame).ravel()).reshape(keys.shape)
             where = np.arange(idx.size)
         else:
             where = np.flatnonzero(keys != self.keys)
             idx = self.idx.copy()
             flat = idx.reshape(-1)
-            new = self.palette.lookup(keys.reshape(-1)[where])
+            new = self.palette.lookup(keys.reshape(-1)[where] & np.uint32(0xFFFFFF))
             keep = new != flat[where]
             flat[where] = new
             where = where[keep]
-        self.keys, self.idx = keys.copy(), idx
+        # The frame is kept, not copied: its keys are the next frame's reference.
+        self.frame, self.keys, self.idx = frame, keys, idx
         return idx, where
+
+
+def _raw_keys(frame: np.ndarray) -> np.ndarray:
+    """One uint32 per pixel that differs wherever the colour differs: the RGBA bytes
+    themselves when they can be viewed so (no copy), else the packed colour."""
+    if frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 4:
+        if frame.flags.c_contiguous:
+            return frame.view("<u4")[..., 0]
+    return packed(frame)
 
 
 class GifStream:
@@ -169,25 +183,26 @@ class GifStream:
 
     def __init__(self, fp, size: tuple[int, int], palette: Palette):
         w, h = size
-        self.fp, self.prev = fp, None
+        self.fp, self.first = fp, True
         fp.write(b"GIF89a" + w.to_bytes(2, "little") + h.to_bytes(2, "little"))
         fp.write(bytes([0xF7, 0, 0]))  # global table of 256 colours, background 0
         fp.write(palette.gif_table())
         fp.write(b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")  # loop forever
 
-    def add(self, idx: np.ndarray, centiseconds: int) -> None:
-        if self.prev is None:
+    def add(self, idx: np.ndarray, centiseconds: int, changed: np.ndarray) -> None:
+        """Append `idx` (H, W), shown for `centiseconds`; `changed`: the flat positions
+        where it differs from the frame added before (ignored for the first)."""
+        if self.first:
             box, params, patch = (0, 0, idx.shape[1], idx.shape[0]), {}, idx
+            self.first = False
         else:
-            changed = idx != self.prev
-            rows = np.flatnonzero(changed.any(axis=1))
-            cols = np.flatnonzero(changed.any(axis=0))
-            if rows.size == 0:  # identical: a 1-pixel frame that only adds time
-                rows, cols = np.array([0]), np.array([0])
-                changed[0, 0] = True
-            box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
-            sub = (slice(box[1], box[3]), slice(box[0], box[2]))
-            patch = np.where(changed[sub], idx[sub], np.uint8(TRANSPARENT))
+            if changed.size == 0:  # identical: a 1-pixel frame that only adds time
+                changed = np.zeros(1, np.intp)
+            rows, cols = np.divmod(changed, idx.shape[1])
+            r0, c0 = int(rows.min()), int(cols.min())
+            box = (c0, r0, int(cols.max()) + 1, int(rows.max()) + 1)
+            patch = np.full((box[3] - r0, box[2] - c0), TRANSPARENT, np.uint8)
+            patch[rows - r0, cols - c0] = idx.reshape(-1)[changed]
             params = {"transparency": TRANSPARENT}
         patch = np.ascontiguousarray(patch, dtype=np.uint8)
         im = Image.frombytes("P", (patch.shape[1], patch.shape[0]), patch.tobytes())
@@ -195,7 +210,6 @@ class GifStream:
             im, offset=box[:2], duration=10 * centiseconds, disposal=1, **params
         ):
             self.fp.write(chunk)
-        self.prev = idx
 
     def close(self) -> None:
         self.fp.write(b";")
@@ -216,13 +230,13 @@ def write_gif(
             idx, changed = indexer(frame)
             if stream is None:
                 stream = GifStream(fp, (frame.shape[1], frame.shape[0]), palette)
-                pending, start = idx, i
+                pending, start, pending_changed = idx, i, changed
             elif changed.size:
-                stream.add(pending, _cs(start, i, fps))
-                pending, start, n_out = idx, i, n_out + 1
+                stream.add(pending, _cs(start, i, fps), pending_changed)
+                pending, start, pending_changed, n_out = idx, i, changed, n_out + 1
         if stream is None:
             raise OptvizError("no frames to write")
-        stream.add(pending, _cs(start, i + 1, fps))
+        stream.add(pending, _cs(start, i + 1, fps), pending_changed)
         stream.close()
     return Encoded(n_out + 1, float(boundaries(i + 1, fps, 100)[-1]) / 100)
 

@@ -25,6 +25,11 @@ class Pen:
 
     def __init__(self, line: Line2D, renderer):
         self.line, self.renderer = line, renderer
+        # Where data lands, read now: a pen lives for one picture of the axes (the
+        # stage makes new pens after every full draw, so after any change of limits).
+        transform = line.get_transform()
+        self.non_affine = None if transform.is_affine else transform
+        self.affine = transform.get_affine().frozen()
         self.stroke = line.get_linestyle() not in ("None", "none", " ", "") and (
             line.get_linewidth() > 0
         )
@@ -89,10 +94,11 @@ class Pen:
         """Draw the look at data (x, y) (sequences of the same length)."""
         if len(x) == 0:
             return
-        transform = self.line.get_transform()  # live: follows the axes' limits
         xy = np.column_stack([np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)])
-        path = transform.transform_path_non_affine(Path(xy))
-        affine = transform.get_affine().frozen()
+        path = Path(xy)
+        if self.non_affine is not None:
+            path = self.non_affine.transform_path_non_affine(path)
+        affine = self.affine
         if self.stroke:
             self.renderer.draw_path(self.line_gc, path, affine)
         if self.marker is not None:

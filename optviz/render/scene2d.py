@@ -162,8 +162,11 @@ def fan_out(ax: Axes, heads: np.ndarray) -> np.ndarray:
     px = ax.transData.transform(heads[ok])
     index = np.flatnonzero(ok)
     near = np.hypot(*(px[:, None, :] - px[None, :, :]).transpose(2, 0, 1)) < FAN_PX * scale
+    pairs = np.nonzero(np.tril(near, -1))
+    if not pairs[0].size:  # the usual case: nothing to move
+        return out
     group = np.arange(len(px))  # union of heads closer than FAN_PX
-    for i, j in zip(*np.nonzero(np.tril(near, -1)), strict=True):
+    for i, j in zip(*pairs, strict=True):
         group[group == group[i]] = group[j]
     inverse = ax.transData.inverted()
     for g in np.unique(group):

@@ -358,7 +358,7 @@ class Stage:
         if event.canvas is not self.canvas:  # pragma: no cover - a savefig elsewhere
             return
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
-        self.grown = None
+        self.grown, self.pens = None, {}  # pens hold where data lands: new ones now
         self._draw_moving(event.renderer)
 
     def draw(self, step: int) -> np.ndarray:

@@ -44,7 +44,9 @@ class Writer(abc.ABC):
 
     @abc.abstractmethod
     def add(self, frame: np.ndarray) -> None:
-        """Append one frame."""
+        """Append one frame. The writer may keep it (encoders run in a thread): the
+        caller must not change the array afterwards; passing the same array again
+        repeats the frame."""
 
     @abc.abstractmethod
     def finish(self) -> Encoded:
