@@ -1,11 +1,14 @@
 """PyTorch optimizers on the JAX surfaces (optimizers/pytorch.py): torch's SGD, momentum
 and Adam follow optax's to float32 tolerance over 100 steps; LBFGS runs through its
 closure; without torch, torch:NAME is one line naming the extra. Needs the `torch`
-extra (CI installs it); skipped without it."""
+extra (CI installs it); skipped without it. torch is imported by the `torch` fixture,
+not at collection, so the processes that run other modules never pay for it."""
 
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
 import subprocess
 import sys
 
@@ -15,13 +18,22 @@ import pytest
 import optviz
 from optviz.errors import OptvizError
 
-torch = pytest.importorskip("torch", reason='PyTorch optimizers need: pip install -e ".[torch]"')
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None,
+    reason='PyTorch optimizers need: pip install -e ".[torch]"',
+)
+
+
+@pytest.fixture(scope="module")
+def torch():
+    return importlib.import_module("torch")
+
 
 START = [(2.0, 1.7), (1.0, -1.0)]  # two starts: each path has its own torch optimizer
 STEPS = 100
 
 
-def test_torch_sgd_momentum_and_adam_follow_optax():
+def test_torch_sgd_momentum_and_adam_follow_optax(torch):
     """torch.optim.SGD (plain, momentum 0.9) and Adam against optax's sgd (plain, momentum) and
     adam at the same settings on Beale, from two starts. PyTorch's momentum buffer starts
     at the first gradient and optax's trace at zero, but both give v_t = sum mu^k g_{t-k},
@@ -50,7 +62,7 @@ def test_lbfgs_runs_through_its_closure_to_the_minimum():
     np.testing.assert_allclose(result.positions[0, 0, -1], minimum, atol=1e-4)
 
 
-def test_a_user_optimizer_class_races_under_its_name_and_diverges_like_any_other():
+def test_a_user_optimizer_class_races_under_its_name_and_diverges_like_any_other(torch):
     class Reckless(torch.optim.SGD):
         def __init__(self, params, lr=10.0):
             super().__init__(params, lr=lr)
@@ -62,7 +74,7 @@ def test_a_user_optimizer_class_races_under_its_name_and_diverges_like_any_other
     assert step is not None and np.isfinite(race.paths["Reckless"]).all()  # frozen, finite
 
 
-def test_bad_torch_input_is_one_line():
+def test_bad_torch_input_is_one_line(torch):
     with pytest.raises(OptvizError, match="did you mean 'Adam'"):
         optviz.trajectories("torch:Adamm", "bowl", steps=5)
     with pytest.raises(OptvizError, match="PyTorch refused the settings"):
