@@ -425,11 +425,16 @@ NUDGE = 10 ** (1 / 80)
 
 @functools.cache
 def _race(surface: str, names: tuple, starts: tuple | None, steps: int, hp: tuple) -> tuple:
-    """Races from every start; `hp` is ((param, ((optimizer, value), ...)), ...)."""
+    """Races of `names` from every start; `hp` is ((param, ((optimizer, value), ...)), ...).
+
+    Every registry optimizer runs beside them (a path does not depend on the others in
+    its race: tests/test_engine.py), so the story races and tests/test_defaults.py's
+    races of the defaults are one compiled program per surface."""
+    everyone = list(dict.fromkeys([*optviz.optimizers.names(), *names]))
     result = optviz.trajectories(
-        list(names), surface, starts=starts, steps=steps, **{k: dict(v) for k, v in hp}
+        everyone, surface, starts=starts, steps=steps, **{k: dict(v) for k, v in hp}
     )
-    return tuple(races_of(result))
+    return tuple(Race(r.surface, {n: r.xy[n] for n in names}) for r in races_of(result))
 
 
 def _frozen(hparams: Mapping[str, Mapping[str, float]]) -> tuple:
