@@ -157,6 +157,29 @@ def test_real_command_prints_one_line_and_exits_2():
     assert proc.stderr.startswith("optviz: error: unknown optimizer 'adma'")
 
 
+@pytest.mark.parametrize("args, code", [(["trajectory", "sgd", "bowl", "--steps", "2"], 0),
+                                        (["animate", "adma", "beale"], 2)])  # fmt: skip
+def test_the_process_ends_with_its_output_flushed_and_exit_handlers_run(args, code):
+    """The command line leaves without the interpreter's teardown (cli/app.py `_leave`):
+    what it printed, the exit code and the exit handlers must all survive that."""
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('exit handler ran', flush=True))\n"
+        f"sys.argv = ['optviz', *{args!r}]\n"
+        "from optviz.cli import main\n"
+        "main()\n"
+        "print('not reached')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout.endswith("exit handler ran\n") and "not reached" not in proc.stdout
+    if code == 0:  # the path's table, printed in full before the handler's line
+        assert proc.stdout.count("\n") > 2 and proc.stderr == ""
+    else:
+        assert proc.stderr.startswith("optviz: error: unknown optimizer 'adma'")
+
+
 def test_help_does_not_import_jax_or_matplotlib():
     code = (
         "import sys; from optviz.cli import app; from typer.testing import CliRunner; "
