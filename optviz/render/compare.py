@@ -76,9 +76,9 @@ def comparison_figure(
     levels = np.geomspace(norm.vmin, norm.vmax, LEVELS)
     cmap = theme_cmap(th)
     # square panels, their height shared by the colour bar and the 1-D plot, leaving
-    # room above for two lines of panel title and the figure's title
+    # room above for three lines of panel title and the figure's title
     bottom = 0.13
-    side_px = min(0.23 * size[0], (0.86 - bottom) * size[1] - 3.2 * fs * DPI / 72)
+    side_px = min(0.23 * size[0], (0.86 - bottom) * size[1] - 4.4 * fs * DPI / 72)
     height, width = side_px / size[1], side_px / size[0]
     lefts = (0.055, 0.055 + width + 0.015)
     same_box = all(np.array_equal(p.betas, panels[0].betas) for p in panels)
@@ -105,8 +105,8 @@ def comparison_figure(
         if k and same_box:
             ax.tick_params(labelleft=False)
         ax.set_title(
-            f"{p.label}\nλmax {_fmt(p.sharpness)}   |λmin/λmax| {_fmt(p.nonconvexity, 2)}"
-            f"   loss {_fmt(p.final_loss)}",
+            f"{p.label}\nλmax {_fmt(p.sharpness)}   loss {_fmt(p.final_loss)}\n"
+            f"|λmin/λmax| {_fmt(p.nonconvexity, 2)}",
             color=color, fontsize=fs, loc="center", pad=8, fontweight="bold",
         )  # fmt: skip
     cax = fig.add_axes((lefts[1] + width + 0.012, bottom, 0.012, height))
