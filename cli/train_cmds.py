@@ -140,12 +140,27 @@ def _print_summary(result, out: Path) -> None:
     if result.interrupted:
         console.print("[yellow]interrupted: results are for the steps trained so far[/yellow]")
     if result.sharpness:
-        values = ", ".join(f"{name} {value:.4g}" for name, value in result.sharpness.items())
-        console.print(
-            f"sharpness (largest Hessian eigenvalue of the training loss): {values}",
-            soft_wrap=True,
-        )
+        for line in _hessian_lines(result.hessian):
+            console.print(line, soft_wrap=True, markup=False)
     console.print(f"wrote {out / 'metrics.jsonl'}, {out / 'curves.png'}, {out / 'curves.gif'}")
+
+
+def _hessian_lines(hessian: dict) -> list[str]:
+    """Each optimizer's largest and smallest Hessian eigenvalue, marked where Lanczos
+    did not converge."""
+
+    def value(x: float, ok: bool) -> str:
+        return f"{x:.4g}" + ("" if ok else " (not converged)")
+
+    tops = ", ".join(f"{n} {value(h.value, h.converged)}" for n, h in hessian.items())
+    bottoms = ", ".join(
+        f"{n} {value(h.min_value, h.min_converged)} ({h.nonconvexity:.3g})"
+        for n, h in hessian.items()
+    )
+    return [
+        f"sharpness (largest Hessian eigenvalue of the training loss): {tops}",
+        f"smallest Hessian eigenvalue (|λmin/λmax|, Li et al.'s non-convexity): {bottoms}",
+    ]
 
 
 @user_errors

@@ -6,8 +6,8 @@ epochs (N, or [A's, B's] to train one side longer), plane, grid, span, seed, dep
 norm, skip, batch_size, size [w, h], theme, title. `optviz gallery` renders them
 after the landscapes into NAME.png and records them in record.toml: a digest of the
 spec, the library versions, digests of the numbers (both grids, the 1-D cut, both
-sharpnesses) and of the file itself, and the measured sharpness and loss of each
-side as the caption must quote them.
+sharpnesses and smallest eigenvalues) and of the file itself, and the measured
+sharpness, |λmin/λmax| and loss of each side as the caption must quote them.
 """
 
 from __future__ import annotations
@@ -171,16 +171,18 @@ def number_digests(cmp) -> dict[str, str]:
         "grid_b": sha(b.loss),
         "line": sha(*(x for pair in cut for x in pair)),
         "sharpness": sha(np.asarray(cmp.sharpness)),
+        "min_eigenvalue": sha(np.asarray(cmp.min_eigenvalue)),
     }
 
 
 def measured(cmp) -> dict[str, str]:
     """The numbers a caption quotes, as its text shows them: each side's sharpness and
-    final training loss (3 significant digits)."""
+    final training loss (3 significant digits) and |λmin/λmax| (2, as the picture)."""
     out = {}
     for side, k in (("a", 0), ("b", 1)):
         out[f"sharpness_{side}"] = f"{cmp.sharpness[k]:.3g}"
         out[f"loss_{side}"] = f"{cmp.final_loss[k]:.3g}"
+        out[f"nonconvexity_{side}"] = f"{cmp.nonconvexity[k]:.2g}"
     return out
 
 

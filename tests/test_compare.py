@@ -1,5 +1,6 @@
 """`optviz.compare_landscapes` and `optviz landscape --compare`: two landscapes that
-differ in one knob, on one colour scale, with the 1-D cut and both sharpnesses.
+differ in one knob, on one colour scale, with the 1-D cut and both sharpnesses (and
+smallest Hessian eigenvalues).
 
 One comparison (SGD, batch 16 against the full batch, 3 epochs on `small_digits`,
 a 5 x 5 grid) serves every test; its batch-16 side is the shared `short_run`'s
@@ -69,10 +70,17 @@ def test_the_interpolation_ends_at_each_solutions_own_loss(cmp, short_run, small
 
 def test_sharpness_is_the_trainers(cmp, short_run):
     out, _ = cmp
-    assert out.sharpness[0] == pytest.approx(short_run.result.sharpness["sgd"], rel=1e-4)
+    trainers = short_run.result.hessian["sgd"]
+    assert out.sharpness[0] == pytest.approx(trainers.value, rel=1e-4)
+    assert out.min_eigenvalue[0] == pytest.approx(trainers.min_value, rel=1e-3)
+    assert out.nonconvexity[0] == pytest.approx(trainers.nonconvexity, rel=1e-3)
     assert np.isfinite(out.sharpness[1]) and out.sharpness[1] > 0
+    assert all(out.min_converged) and out.min_eigenvalue[1] < out.sharpness[1]
+    assert out.nonconvexity[1] == abs(out.min_eigenvalue[1] / out.sharpness[1])
     report = "\n".join(out.report())
-    assert f"{out.sharpness[0]:.4g}" in report and f"{out.sharpness[1]:.4g}" in report
+    for k in (0, 1):
+        assert f"{out.sharpness[k]:.4g}, smallest {out.min_eigenvalue[k]:.4g} " in report
+        assert f"(|λmin/λmax| {out.nonconvexity[k]:.3g})" in report
 
 
 def test_both_landscapes_are_built_alike_about_their_own_solution(cmp):
@@ -101,6 +109,8 @@ def test_one_colour_scale_and_the_png_read_back(cmp, tmp_path):
     assert filled[0].norm.vmax == pytest.approx(both.max())
     titles = " ".join(ax.get_title() for ax in fig.axes)
     assert f"{out.sharpness[0]:.3g}" in titles and f"{out.sharpness[1]:.3g}" in titles
+    assert f"|λmin/λmax| {out.nonconvexity[0]:.2g}" in titles
+    assert f"|λmin/λmax| {out.nonconvexity[1]:.2g}" in titles
     png = out.save(tmp_path / "c.png", size=(960, 400))
     with Image.open(png) as im:
         assert im.format == "PNG" and im.size == (960, 400)
@@ -139,6 +149,7 @@ def test_the_command_prints_the_sharpness(cmp, small_digits, tmp_path, monkeypat
         result.output
     )
     assert f"{out_numbers.sharpness[1]:.4g}" in result.output
+    assert f"(|λmin/λmax| {out_numbers.nonconvexity[1]:.3g})" in result.output
     with Image.open(png) as im:
         assert im.size == (960, 400)
 

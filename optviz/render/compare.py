@@ -1,6 +1,6 @@
 """Two landscapes side by side on one colour scale, and the 1-D cut beside them.
 
-Numbers in (each side's grid, solution, sharpness; the line), a matplotlib
+Numbers in (each side's grid, solution, sharpness and |λmin/λmax|; the line), a matplotlib
 `Figure` out; nothing here trains or evaluates a network. Both panels' filled
 contours share one `LogNorm` and one set of levels, so one colour is one loss
 value in both, and one colour bar reads both.
@@ -39,6 +39,7 @@ class Panel:
     sharpness: float
     final_loss: float
     show_path: bool
+    nonconvexity: float = float("nan")  # |λmin / λmax|
 
 
 def shared_norm(losses: Sequence[np.ndarray]) -> LogNorm:
@@ -51,8 +52,8 @@ def shared_norm(losses: Sequence[np.ndarray]) -> LogNorm:
     return LogNorm(lo, hi if hi > lo * 1.001 else lo * 10)
 
 
-def _fmt(x: float) -> str:
-    return "nan" if not np.isfinite(x) else f"{x:.3g}"
+def _fmt(x: float, digits: int = 3) -> str:
+    return "nan" if not np.isfinite(x) else f"{x:.{digits}g}"
 
 
 def comparison_figure(
@@ -75,9 +76,9 @@ def comparison_figure(
     levels = np.geomspace(norm.vmin, norm.vmax, LEVELS)
     cmap = theme_cmap(th)
     # square panels, their height shared by the colour bar and the 1-D plot, leaving
-    # room above for two lines of panel title and the figure's title
+    # room above for three lines of panel title and the figure's title
     bottom = 0.13
-    side_px = min(0.23 * size[0], (0.86 - bottom) * size[1] - 3.2 * fs * DPI / 72)
+    side_px = min(0.23 * size[0], (0.86 - bottom) * size[1] - 4.4 * fs * DPI / 72)
     height, width = side_px / size[1], side_px / size[0]
     lefts = (0.055, 0.055 + width + 0.015)
     same_box = all(np.array_equal(p.betas, panels[0].betas) for p in panels)
@@ -104,7 +105,8 @@ def comparison_figure(
         if k and same_box:
             ax.tick_params(labelleft=False)
         ax.set_title(
-            f"{p.label}\nλmax {_fmt(p.sharpness)}   loss {_fmt(p.final_loss)}",
+            f"{p.label}\nλmax {_fmt(p.sharpness)}   loss {_fmt(p.final_loss)}\n"
+            f"|λmin/λmax| {_fmt(p.nonconvexity, 2)}",
             color=color, fontsize=fs, loc="center", pad=8, fontweight="bold",
         )  # fmt: skip
     cax = fig.add_axes((lefts[1] + width + 0.012, bottom, 0.012, height))

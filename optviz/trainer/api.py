@@ -71,7 +71,8 @@ def train(
     after each convolution (none, batch, layer, weight), ``skip`` residual
     connections around each block. ``sharpness``: after training, the largest
     Hessian eigenvalue of the training loss at each optimizer's final weights
-    (`optviz.trainer.sharpness`), in ``result.sharpness`` and metrics.jsonl.
+    (`optviz.trainer.sharpness`), in ``result.sharpness`` and metrics.jsonl, with
+    the smallest and Li et al.'s non-convexity |λmin/λmax| (``result.hessian``).
     With ``out``, writes metrics.jsonl, params_NAME.npz, curves.png and
     curves.gif in a hidden folder beside it (``.NAME.part-XXXX``, metrics.jsonl
     growing as training goes) and puts that folder in place of ``out`` only when
@@ -156,6 +157,7 @@ def _measure_sharpness(
             result.interrupted = True
             return
         result.sharpness[name] = found.value
+        result.hessian[name] = found
         epoch = result.curves[name].epoch[-1]
         record = {"kind": "sharpness", "optimizer": name, "epoch": epoch, **found.record()}
         if log is not None:

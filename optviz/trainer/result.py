@@ -7,6 +7,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,9 @@ class TrainResult:
     model_state: dict[str, dict] = field(default_factory=dict)
     # Per optimizer: the largest Hessian eigenvalue of the training loss at the end.
     sharpness: dict[str, float] = field(default_factory=dict)
+    # Per optimizer: the `optviz.trainer.sharpness.Sharpness` measured (both ends of
+    # the Hessian's spectrum, each with its residual and whether it converged).
+    hessian: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> list[dict]:
         """One row per optimizer with its last evaluated numbers."""
@@ -68,6 +72,8 @@ class TrainResult:
                     "seconds": seconds,
                     "steps_per_s": c.step[-1] / seconds if seconds > 0 else math.nan,
                     "sharpness": self.sharpness.get(name, math.nan),
+                    "min_eigenvalue": getattr(self.hessian.get(name), "min_value", math.nan),
+                    "nonconvexity": getattr(self.hessian.get(name), "nonconvexity", math.nan),
                 }
             )
         return rows

@@ -18,7 +18,8 @@ meaning and are drawn on one colour scale. Beside them, a 1-D cut:
   plane's first direction through its solution (the grid's row through it,
   the 1-D plot of Li et al. 2018).
 
-Sharpness: the largest Hessian eigenvalue of the training loss at each solution
+Sharpness: the largest Hessian eigenvalue of the training loss at each solution,
+with the smallest and |λmin/λmax| (Li et al.'s non-convexity) from the same run
 (`optviz.trainer.sharpness`, Lanczos on its first SUBSET training examples;
 a batch-normalised network normalised by those examples' own statistics, the
 same training-mode rule as its landscape).

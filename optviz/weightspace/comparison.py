@@ -26,7 +26,9 @@ class Comparison:
 
     knob: the `Knob` (name, option, values); labels: ("skip off", "skip on");
     landscapes: the two `Landscape`s (one optimizer each, centred on its final
-    weights); sharpness: (λ_max of A, λ_max of B); final_loss: each solution's
+    weights); sharpness: (λ_max of A, λ_max of B); min_eigenvalue: (λ_min of A,
+    λ_min of B); nonconvexity: each side's |λ_min / λ_max| (Li et al. 2018); the
+    *_converged flags: whether Lanczos converged at each end; final_loss: each solution's
     training loss; epochs, steps: each side's training (the labels name the epochs
     when they differ); line_kind: "interpolation" (t, loss along (1 - t) θ_A + t θ_B:
     `line = (t, loss)`) or "slices" (each side's cut along its first direction
@@ -46,6 +48,9 @@ class Comparison:
             self.labels = tuple(f"{lab}, {e} epochs" for lab, e in pairs)
         self.sharpness = tuple(float(arrays[f"{s}.sharpness.sharpness"]) for s in "ab")
         self.sharpness_converged = tuple(bool(arrays[f"{s}.sharpness.converged"]) for s in "ab")
+        self.min_eigenvalue = tuple(float(arrays[f"{s}.sharpness.min_eigenvalue"]) for s in "ab")
+        self.min_converged = tuple(bool(arrays[f"{s}.sharpness.min_converged"]) for s in "ab")
+        self.nonconvexity = tuple(float(arrays[f"{s}.sharpness.nonconvexity"]) for s in "ab")
         self.final_loss = tuple(float(land.true_loss[self.optimizer][-1])
                                 for land in self.landscapes)  # fmt: skip
         self.line_kind = str(arrays["line.kind"])
@@ -75,6 +80,7 @@ class Comparison:
                 label=self.labels[k], alphas=land.alphas, betas=land.betas, loss=land.loss,
                 path=np.asarray(land.paths[name]), axis_labels=land.axis_labels,
                 sharpness=self.sharpness[k], final_loss=self.final_loss[k],
+                nonconvexity=self.nonconvexity[k],
                 show_path=land.plane == "pca",
             ))  # fmt: skip
         line = [self.line] if self.line is not None else list(self.slices)
@@ -104,14 +110,17 @@ class Comparison:
             return self.save(Path(tmp) / "comparison.png", size=INLINE_SIZE).read_bytes()
 
     def report(self) -> list[str]:
-        """One line per side (its sharpness and final training loss), and the line's."""
+        """One line per side (its sharpness, smallest Hessian eigenvalue and |λmin/λmax|,
+        and final training loss), and the line's."""
         width = max(len(lab) for lab in self.labels)
         lines = []
         for k, lab in enumerate(self.labels):
             note = "" if self.sharpness_converged[k] else " (Lanczos not converged)"
+            min_note = "" if self.min_converged[k] else " (Lanczos not converged)"
             lines.append(f"{lab:<{width}}  sharpness (largest Hessian eigenvalue) "
-                         f"{self.sharpness[k]:.4g}{note}, final training loss "
-                         f"{self.final_loss[k]:.4g} after {self.steps[k]} steps")  # fmt: skip
+                         f"{self.sharpness[k]:.4g}{note}, smallest {self.min_eigenvalue[k]:.4g}"
+                         f"{min_note} (|λmin/λmax| {self.nonconvexity[k]:.3g}), final training "
+                         f"loss {self.final_loss[k]:.4g} after {self.steps[k]} steps")  # fmt: skip
         if self.line is not None:
             t, loss = self.line
             inside = loss[(t > 0) & (t < 1)]
