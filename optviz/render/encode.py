@@ -171,10 +171,8 @@ class Indexer:
 def _raw_keys(frame: np.ndarray) -> np.ndarray:
     """One uint32 per pixel that differs wherever the colour differs: the RGBA bytes
     themselves when they can be viewed so (no copy), else the packed colour."""
-    if frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 4:
-        if frame.flags.c_contiguous:
-            return frame.view("<u4")[..., 0]
-    return packed(frame)
+    rgba = frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 4
+    return frame.view("<u4")[..., 0] if rgba and frame.flags.c_contiguous else packed(frame)
 
 
 class GifStream:
