@@ -146,8 +146,8 @@ def _print_summary(result, out: Path) -> None:
 
 
 def _hessian_lines(hessian: dict) -> list[str]:
-    """Each optimizer's largest and smallest Hessian eigenvalue, marked where Lanczos
-    did not converge."""
+    """Each optimizer's largest (and, where measured, smallest) Hessian eigenvalue,
+    marked where Lanczos did not converge."""
 
     def value(x: float, ok: bool) -> str:
         return f"{x:.4g}" + ("" if ok else " (not converged)")
@@ -156,11 +156,14 @@ def _hessian_lines(hessian: dict) -> list[str]:
     bottoms = ", ".join(
         f"{n} {value(h.min_value, h.min_converged)} ({h.nonconvexity:.3g})"
         for n, h in hessian.items()
+        if h.smallest
     )
-    return [
-        f"sharpness (largest Hessian eigenvalue of the training loss): {tops}",
-        f"smallest Hessian eigenvalue (|λmin/λmax|, Li et al.'s non-convexity): {bottoms}",
-    ]
+    lines = [f"sharpness (largest Hessian eigenvalue of the training loss): {tops}"]
+    if bottoms:
+        lines.append(
+            f"smallest Hessian eigenvalue (|λmin/λmax|, Li et al.'s non-convexity): {bottoms}"
+        )
+    return lines
 
 
 @user_errors
@@ -197,6 +200,14 @@ def train(
         bool,
         typer.Option(help="Measure the largest Hessian eigenvalue of the loss after training."),
     ] = True,
+    nonconvexity: Annotated[
+        bool,
+        typer.Option(
+            "--nonconvexity",
+            help="Also the smallest Hessian eigenvalue and |λmin/λmax| (Li et al.'s "
+            "non-convexity): 3-5 times the Hessian products of the sharpness alone.",
+        ),
+    ] = False,
     seed: Annotated[
         int, typer.Option(help="Seed for weights, batch order, dropout, augmentation.")
     ] = 0,
@@ -226,6 +237,7 @@ def train(
         norm=norm,
         skip=skip,
         sharpness=sharpness,
+        nonconvexity=nonconvexity,
         seed=seed,
         out=out,
     )

@@ -77,6 +77,11 @@ def test_all_means_every_optimizer_that_can_train(captured, monkeypatch):
     assert names == [n for n in optimizers.names() if n != "lion"]
 
 
+def test_nonconvexity_is_asked_for(captured):
+    assert captured()[1]["nonconvexity"] is False
+    assert captured("--nonconvexity")[1]["nonconvexity"] is True
+
+
 def test_lr_and_hp_use_the_animate_grammar(captured):
     _, kw = captured("--optimizers", "sgd,adam", "--lr", "0.01")
     assert kw["hparams"] == {"sgd": {"learning_rate": 0.01}, "adam": {"learning_rate": 0.01}}

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
+from optviz.cli.train_cmds import _hessian_lines
 from optviz.trainer import train
 from optviz.trainer.model import cross_entropy, forward, init_params, init_state
 from optviz.trainer.result import read_metrics
@@ -47,6 +48,11 @@ def test_the_bottom_is_not_called_converged_inside_the_cluster():
     assert found.bottom_converged and found.products < 30
     assert found.bottom == pytest.approx(-0.1, rel=MIN_TOL)
     assert found.top == pytest.approx(20.0, rel=TOL)
+    # Not asked for the bottom, Lanczos stops once the top has converged: the same top
+    # from the same products (the run is the same up to there), in fewer of them.
+    top_only = extreme_eigenvalues(lambda v: h @ v, 200, seed=0, smallest=False)
+    assert top_only.top_converged and top_only.products < found.products
+    assert top_only.top == pytest.approx(20.0, rel=TOL)
 
 
 def exact_spectrum(params, cfg, x, y, state):
@@ -91,13 +97,20 @@ def test_train_reports_sharpness_per_optimizer(short_run, cli_run):
         }
     assert {r["optimizer"]: r["sharpness"] for r in result.summary()} == result.sharpness
     assert [r["nonconvexity"] for r in result.summary()] == [r["nonconvexity"] for r in records]
+    lines = _hessian_lines(result.hessian)  # what `optviz train --nonconvexity` prints
+    expected = ", ".join(f"{r['optimizer']} {r['min_eigenvalue']:.4g} ({r['nonconvexity']:.3g})"
+                         for r in records)  # fmt: skip
+    assert (
+        lines[1]
+        == "smallest Hessian eigenvalue (|λmin/λmax|, Li et al.'s non-convexity): " + expected
+    )
+    # The command's default: the largest alone (the smallest takes 3-5 times the products).
     output, folder = cli_run
     assert "sharpness (largest Hessian eigenvalue of the training loss): sgd " in output
-    bottoms = [r for r in read_metrics(folder / "metrics.jsonl") if r["kind"] == "sharpness"]
-    expected = ", ".join(f"{r['optimizer']} {r['min_eigenvalue']:.4g} ({r['nonconvexity']:.3g})"
-                         for r in bottoms)  # fmt: skip
-    assert f"(|λmin/λmax|, Li et al.'s non-convexity): {expected}" in output
-    assert len([r for r in read_metrics(folder / "metrics.jsonl") if r["kind"] == "sharpness"]) == 2
+    assert "λmin" not in output
+    tops = [r for r in read_metrics(folder / "metrics.jsonl") if r["kind"] == "sharpness"]
+    assert len(tops) == 2 and all(r["converged"] for r in tops)
+    assert not any("min_eigenvalue" in r or "nonconvexity" in r for r in tops)
 
 
 def test_no_sharpness(small_digits, tmp_path):

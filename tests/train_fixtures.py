@@ -75,7 +75,8 @@ class Run:
 
 @pytest.fixture(scope="session")
 def short_run(small_digits, tmp_path_factory) -> Run:
-    """SGD and Adam, 3 epochs on `small_digits`, with its files and every callback record."""
+    """SGD and Adam, 3 epochs on `small_digits`, with its files and every callback record
+    (and both ends of the Hessian: ``nonconvexity=True``)."""
     out = tmp_path_factory.mktemp("short_run")
     records: list[dict] = []
     result = train(
@@ -83,6 +84,7 @@ def short_run(small_digits, tmp_path_factory) -> Run:
         dataset=small_digits,
         epochs=3,
         batch_size=BATCH,
+        nonconvexity=True,
         out=out,
         callback=records.append,
     )

@@ -55,6 +55,7 @@ def train(
     norm: str = "none",
     skip: bool = False,
     sharpness: bool = True,
+    nonconvexity: bool = False,
     seed: int = 0,
     log_every: int = 10,
     out: str | Path | None = None,
@@ -71,8 +72,9 @@ def train(
     after each convolution (none, batch, layer, weight), ``skip`` residual
     connections around each block. ``sharpness``: after training, the largest
     Hessian eigenvalue of the training loss at each optimizer's final weights
-    (`optviz.trainer.sharpness`), in ``result.sharpness`` and metrics.jsonl, with
-    the smallest and Li et al.'s non-convexity |λmin/λmax| (``result.hessian``).
+    (`optviz.trainer.sharpness`), in ``result.sharpness``, ``result.hessian`` and
+    metrics.jsonl; ``nonconvexity``: the smallest too, and Li et al.'s
+    non-convexity |λmin/λmax| (3-5 times the Hessian products; implies sharpness).
     With ``out``, writes metrics.jsonl, params_NAME.npz, curves.png and
     curves.gif in a hidden folder beside it (``.NAME.part-XXXX``, metrics.jsonl
     growing as training goes) and puts that folder in place of ``out`` only when
@@ -87,7 +89,7 @@ def train(
         optimizers, dataset=dataset, data_dir=data_dir, download=download, epochs=epochs,
         batch_size=batch_size, lr=lr, hparams=hparams, dropout=dropout,
         weight_decay=weight_decay, augment=augment, activation=activation, init=init, clip=clip,
-        depth=depth, norm=norm, skip=skip, sharpness=sharpness,
+        depth=depth, norm=norm, skip=skip, sharpness=sharpness, nonconvexity=nonconvexity,
         seed=seed, log_every=log_every, out=out, plots=plots, callback=callback,
     )  # fmt: skip
     names = run.pop("names")
@@ -110,14 +112,19 @@ def train(
     settings.update(augment=run["augment"], log_every=run["log_every"], callback=callback)
     if out is None:
         result = fit(data, names, cfg, batch_size=size, **settings)
-        if run["sharpness"]:
-            _measure_sharpness(result, data, seed=run["seed"], callback=callback)
+        if run["sharpness"] or run["nonconvexity"]:
+            _measure_sharpness(
+                result, data, seed=run["seed"], smallest=run["nonconvexity"], callback=callback
+            )
         return result
     with run_folder(out) as folder:  # the run appears at `out` whole, or not at all
         with MetricsLog(folder / "metrics.jsonl") as log:
             result = fit(data, names, cfg, batch_size=size, log=log, **settings)
-            if run["sharpness"]:
-                _measure_sharpness(result, data, seed=run["seed"], log=log, callback=callback)
+            if run["sharpness"] or run["nonconvexity"]:
+                _measure_sharpness(
+                    result, data, seed=run["seed"], smallest=run["nonconvexity"], log=log,
+                    callback=callback,
+                )  # fmt: skip
         for name in result.optimizers:
             path = folder / f"params_{_file_stem(name)}.npz"
             with _named(path):
@@ -137,11 +144,13 @@ def _measure_sharpness(
     data: Dataset,
     *,
     seed: int,
+    smallest: bool = False,
     log: MetricsLog | None = None,
     callback: Callable[[dict], None] | None = None,
 ) -> None:
-    """Each optimizer's sharpness into ``result.sharpness``, and as a "sharpness" record
-    to the log and the callback; not after Ctrl-C."""
+    """Each optimizer's sharpness (and, if ``smallest``, its smallest Hessian eigenvalue)
+    into ``result.sharpness``, and as a "sharpness" record to the log and the callback;
+    not after Ctrl-C."""
     from optviz.trainer.sharpness import SUBSET, sharpness
 
     if result.interrupted:
@@ -151,7 +160,7 @@ def _measure_sharpness(
         try:
             found = sharpness(
                 result.params[name], result.config, x, y,
-                state=result.model_state.get(name), seed=seed,
+                state=result.model_state.get(name), seed=seed, smallest=smallest,
             )  # fmt: skip
         except KeyboardInterrupt:
             result.interrupted = True
@@ -218,6 +227,7 @@ def check_arguments(
     norm: Any = "none",
     skip: Any = False,
     sharpness: Any = True,
+    nonconvexity: Any = False,
     log_every: Any,
     out: Any,
     plots: Any,
@@ -266,6 +276,7 @@ def check_arguments(
         "depth": whole(depth, "depth", low=1, high=MAX_DEPTH),
         "skip": flag(skip, "skip"),
         "sharpness": flag(sharpness, "sharpness"),
+        "nonconvexity": flag(nonconvexity, "nonconvexity"),
     }
     if run["clip"] is not None and run["clip"] <= 0:
         raise OptvizError(f"clip must be positive, not {clip}")

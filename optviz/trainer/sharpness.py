@@ -14,9 +14,10 @@ Ritz values approach λ_max from below and λ_min from above. Each end has its
 own residual ``||H u - θ u||`` (an eigenvalue of H lies within it of θ) and
 converged flag: the top when its residual is at most ``TOL * |θ_max|``, the
 bottom when at most ``MIN_TOL * |θ_min|`` (or ``TOL**2 * |θ_max|``, for a
-λ_min that is all but zero). Lanczos stops when both have converged, or
-after ``MAX_ITER`` products. Li et al. (2018) measure non-convexity by
-``|λ_min / λ_max|``.
+λ_min that is all but zero). Lanczos stops when both have converged (when
+the top has, if the smallest is not asked for: `sharpness(smallest=False)`,
+the trainer's default), or after ``MAX_ITER`` products. Li et al. (2018)
+measure non-convexity by ``|λ_min / λ_max|``.
 
 Why one run and no second Lanczos on -H (or on a shifted H): from the same
 start vector, -H and H - σI span the very same Krylov space, so their Ritz
@@ -63,6 +64,7 @@ class Sharpness:
     min_value: float = math.nan  # the smallest Hessian eigenvalue found
     min_residual: float = math.nan  # ||H u - θ u|| of the reported bottom pair
     min_converged: bool = False
+    smallest: bool = True  # whether the smallest was sought (else the min_ fields are nan)
 
     @property
     def nonconvexity(self) -> float:
@@ -72,19 +74,20 @@ class Sharpness:
         return abs(self.min_value / self.value)
 
     def record(self) -> dict:
-        return {
+        top = {
             "sharpness": self.value,
             "iterations": self.iterations,
             "residual": self.residual,
             "converged": self.converged,
+        }
+        bottom = {
             "min_eigenvalue": self.min_value,
             "min_residual": self.min_residual,
             "min_converged": self.min_converged,
             "nonconvexity": self.nonconvexity,
-            "examples": self.examples,
-            "tol": TOL,
-            "min_tol": MIN_TOL,
         }
+        tols = {"tol": TOL, "min_tol": MIN_TOL} if self.smallest else {"tol": TOL}
+        return {**top, **(bottom if self.smallest else {}), "examples": self.examples, **tols}
 
 
 @dataclass(frozen=True)
@@ -152,8 +155,10 @@ def extreme_eigenvalues(
     min_tol: float = MIN_TOL,
     max_iter: int = MAX_ITER,
     seed: int = 0,
+    smallest: bool = True,
 ) -> Extremes:
-    """Lanczos for the largest and smallest eigenvalues of a symmetric operator."""
+    """Lanczos for the largest and smallest eigenvalues of a symmetric operator; smallest
+    False: it stops once the largest has converged (the smallest then as it stands)."""
     rng = np.random.default_rng(seed)
     steps = min(max_iter, dim)
     basis = np.zeros((steps + 1, dim))
@@ -186,7 +191,7 @@ def extreme_eigenvalues(
             whole or r_bottom <= max(min_tol * abs(bottom), tol * tol * abs(top), 1e-12),
             j + 1,
         )  # fmt: skip
-        if found.top_converged and found.bottom_converged:
+        if found.top_converged and (found.bottom_converged or not smallest):
             return found
         betas.append(beta)
         basis[j + 1] = w / beta
@@ -203,10 +208,14 @@ def sharpness(
     seed: int = 0,
     tol: float = TOL,
     max_iter: int = MAX_ITER,
+    smallest: bool = True,
 ) -> Sharpness:
-    """The largest and smallest Hessian eigenvalues of the mean cross-entropy on (x, y)
-    at ``params``."""
+    """The largest Hessian eigenvalue of the mean cross-entropy on (x, y) at ``params``
+    and, if ``smallest``, the smallest (which takes 3-5 times the products)."""
     matvec, dim = hessian_matvec(params, cfg, x, y, state)
-    e = extreme_eigenvalues(matvec, dim, tol=tol, max_iter=max_iter, seed=seed)
+    e = extreme_eigenvalues(matvec, dim, tol=tol, max_iter=max_iter, seed=seed, smallest=smallest)
+    if not smallest:
+        return Sharpness(e.top, e.products, e.top_residual, e.top_converged, len(x),
+                         smallest=False)  # fmt: skip
     return Sharpness(e.top, e.products, e.top_residual, e.top_converged, len(x),
                      e.bottom, e.bottom_residual, e.bottom_converged)  # fmt: skip
