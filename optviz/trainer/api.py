@@ -110,21 +110,18 @@ def train(
     check_fits(cfg, size)
     settings = {k: run[k] for k in ("epochs", "seed", "hparams", "weight_decay", "clip")}
     settings.update(augment=run["augment"], log_every=run["log_every"], callback=callback)
+    hessian = run["sharpness"] or run["nonconvexity"]  # measured after training
+    measure = {"seed": run["seed"], "smallest": run["nonconvexity"], "callback": callback}
     if out is None:
         result = fit(data, names, cfg, batch_size=size, **settings)
-        if run["sharpness"] or run["nonconvexity"]:
-            _measure_sharpness(
-                result, data, seed=run["seed"], smallest=run["nonconvexity"], callback=callback
-            )
+        if hessian:
+            _measure_sharpness(result, data, **measure)
         return result
     with run_folder(out) as folder:  # the run appears at `out` whole, or not at all
         with MetricsLog(folder / "metrics.jsonl") as log:
             result = fit(data, names, cfg, batch_size=size, log=log, **settings)
-            if run["sharpness"] or run["nonconvexity"]:
-                _measure_sharpness(
-                    result, data, seed=run["seed"], smallest=run["nonconvexity"], log=log,
-                    callback=callback,
-                )  # fmt: skip
+            if hessian:
+                _measure_sharpness(result, data, log=log, **measure)
         for name in result.optimizers:
             path = folder / f"params_{_file_stem(name)}.npz"
             with _named(path):
