@@ -150,6 +150,24 @@ def test_digits_split_is_deterministic_and_disjoint(digits):
     assert set(np.unique(a.y_test)) == set(range(10))
 
 
+def test_bundled_digits_are_the_published_uci_test_set():
+    """Oracles from the data set's own description (UCI "Optical Recognition of
+    Handwritten Digits", file optdigits.tes): 1797 images of 8x8 counts 0..16, this
+    many of each digit, and its first row as printed there."""
+    from optviz.trainer.data import DIGITS_FILE
+
+    with np.load(DIGITS_FILE) as stored:
+        images, labels = stored["images"], stored["labels"]
+    assert images.shape == (1797, 8, 8) and labels.shape == (1797,)
+    assert images.min() == 0 and images.max() == 16
+    assert np.bincount(labels).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    first = [0, 0, 5, 13, 9, 1, 0, 0, 0, 0, 13, 15, 10, 15, 5, 0, 0, 3, 15, 2, 0, 11, 8, 0]
+    assert images[0].ravel()[:24].tolist() == first and labels[0] == 0
+    data = load("digits")  # scaled to [0, 1] exactly: k / 16 is a float32
+    pixels = np.concatenate([data.x_train.ravel(), data.x_test.ravel()])
+    assert set(np.unique(pixels * 16).tolist()) == set(range(17))
+
+
 def test_parse_batch_size():
     assert parse_batch_size("full", 100) == 100
     assert parse_batch_size("1", 100) == 1
