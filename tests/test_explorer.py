@@ -282,6 +282,7 @@ def test_a_click_on_the_contours_sets_the_start(live):
     first, pic = line_xy(live, "adam")[0].copy(), picture(live)
     target = (1.2345, -0.6789)
     press(live, *target)
+    assert engine_traces() == traces  # the click recompiled nothing
     tol = pixel(live)
     assert live.start == pytest.approx(target, abs=tol)
     assert (live.start_x.value, live.start_y.value) == live.start
@@ -291,9 +292,10 @@ def test_a_click_on_the_contours_sets_the_start(live):
         np.testing.assert_allclose(line_xy(live, name)[0], live.start, atol=1e-6)
     assert not np.allclose(line_xy(live, "adam")[0], first)
     np.testing.assert_allclose(live.view.stage.scenes[0].start_marks.get_xydata(), [live.start])
+    # (the reference is a one-optimizer race: a program of its own, traced or not
+    # depending on what ran before in this process; it is computed after the count)
     ref = optviz.trajectory("adam", "beale", start=live.start, steps=STEPS)
     np.testing.assert_allclose(line_xy(live, "adam"), ref, rtol=1e-5, atol=1e-6)
-    assert engine_traces() == traces  # no recompilation
     assert live.cache.computed == computed + len(NAMES)  # one recompute, not two
     assert not np.array_equal(picture(live), pic)
 
