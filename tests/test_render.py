@@ -310,3 +310,48 @@ def test_frames_drawn_with_pens_are_the_frames_line2d_draws(options, monkeypatch
     monkeypatch.setattr(pen.Pen, "fits", staticmethod(lambda line: False))
     for a, b in zip(with_pens, frames(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_in_3d_a_path_that_leaves_ends_on_the_edge_with_its_mark_and_a_cross_where_one_diverged(
+    saddle,
+):
+    """As in the contour view: the line reaches the domain's edge, where its own marker
+    (hollow) appears from the step it left; a diverged path gets a cross where it stopped."""
+    runaway = line_path("sgd", COLORS[0], (-0.5, 0.5), (0.5, 3.5), steps=31, fn=saddle_np)
+    broken = line_path("adam", COLORS[1], (-1.0, -1.0), (1.0, -1.0), steps=21, fn=saddle_np,
+                       diverged_at=12)  # fmt: skip
+    stage, _ = make_stage(saddle, [runaway, broken], view="3d", size=(480, 360))
+    scene = stage.scenes[0]
+    # the exact crossing of y = 2 by the segment (-0.5, 0.5) -> (0.5, 3.5): at t = 1/2
+    edge = np.array([0.0, 2.0])
+    lift = scene.lift
+    left = 16  # the first point beyond y = 2: y = 0.5 + 3 * 16 / 30 = 2.1
+    assert runaway.xy[left - 1, 1] <= 2.0 < runaway.xy[left, 1]
+    for step, shown in ((left - 1, False), (left, True), (30, True)):
+        frame = stage.frame(step)
+        mark = scene.marks[0].get_data_3d()
+        if not shown:
+            assert np.isnan(np.asarray(mark, dtype=float)).all()
+            continue
+        x, y, z = (float(np.asarray(v)[0]) for v in mark)
+        assert (x, y) == pytest.approx(edge)
+        assert z == pytest.approx(saddle_np(0.0, 2.0) + lift, abs=1e-5)
+        line = np.column_stack(scene.lines[0].get_data_3d())
+        finite = line[np.isfinite(line).all(axis=1)]
+        np.testing.assert_allclose(finite[-1], [x, y, z], atol=1e-6)  # the line ends there
+        col, row = (int(v) for v in project_to_pixels(scene.ax, [[x, y, z]])[0])
+        scene.marks[0].set_visible(False)  # what the frame would be without the mark
+        bare = stage.frame(step)
+        scene.marks[0].set_visible(True)
+        drawn = np.argwhere((frame[..., :3] != bare[..., :3]).any(axis=-1))
+        assert len(drawn) and np.abs(drawn - [row, col]).max() <= 12  # a marker there, only
+    x, y, z = (float(np.asarray(v)[0]) for v in scene.marks[1].get_data_3d())
+    frozen = broken.xy[11]  # the last point before it diverged
+    assert (x, y) == pytest.approx(tuple(frozen))
+    assert z == pytest.approx(saddle_np(*frozen) + lift, abs=1e-5)
+    assert scene.marks[1].get_marker() == "X" and scene.marks[0].get_marker() == "o"
+    assert scene.marks[0].get_markerfacecolor() != scene.marks[0].get_markeredgecolor()
+
+
+def saddle_np(x, y):
+    return np.asarray(x, dtype=np.float64) ** 2 - np.asarray(y, dtype=np.float64) ** 2

@@ -55,10 +55,13 @@ def head_style(color: str, theme: Theme, marker: str = "o", animated: bool = Tru
     )
 
 
-def event_style(track: Track, theme: Theme, animated: bool = True) -> dict:
-    """The mark of a path's event: its own marker, hollow, on the edge where it left
-    the plot (drawn unclipped, so the whole mark shows); a cross where it diverged."""
-    left = track.event == "left"
+def event_style(
+    track: Track, theme: Theme, animated: bool = True, event: str | None = None
+) -> dict:
+    """The mark of a path's event (`event`, default the track's own): its own marker,
+    hollow, on the edge where it left the plot (drawn unclipped, so the whole mark
+    shows); a cross where it diverged."""
+    left = (event or track.event) == "left"
     return dict(
         ls="none",
         marker=track.marker if left else "X",

@@ -1,7 +1,9 @@
 """The 3-D scene: the surface drawn once from a fixed camera, paths riding on it.
 
 Paths and balls sit at z = loss, lifted a hair above the surface, and are drawn after
-the surface (they are the animated layer), so the surface never hides them.
+the surface (they are the animated layer), so the surface never hides them. A path
+that leaves the surface's domain ends on its edge, marked there as in the contour
+view (its own marker, hollow); one that diverged gets a cross where it stopped.
 """
 
 from __future__ import annotations
@@ -14,9 +16,15 @@ from mpl_toolkits.mplot3d.art3d import Line3D
 
 from optviz.i18n import text
 from optviz.render.landscape import Landscape
-from optviz.render.scene2d import head_style, line_style, mark_known_points, to_pixels
+from optviz.render.scene2d import (
+    event_style,
+    head_style,
+    line_style,
+    mark_known_points,
+    to_pixels,
+)
 from optviz.render.theme import Theme
-from optviz.render.timeline import Track
+from optviz.render.timeline import Track, edge_point, left_at
 from optviz.surfaces.base import Surface
 
 LIFT = 0.01  # how far paths float above the surface, as a fraction of the z range
@@ -84,6 +92,7 @@ class SurfaceScene:
         def z_at(p):
             return float(fn(np.asarray(p, dtype=np.float32))) + self.lift
 
+        self.z_at, self.theme, self.animated = z_at, theme, animated
         mark_known_points(ax, surface, theme, z=z_at)
         (x0, x1), (y0, y1) = surface.domain
         ax.set_xlim(x0, x1)
@@ -102,21 +111,25 @@ class SurfaceScene:
         self.box = (x0, x1, y0, y1, zhi + self.lift)
         self.lines: list[Line3D] = []
         self.heads: list[Line3D] = []
+        self.marks: list[Line3D] = []  # where a path left the domain, or diverged
         for t in tracks:
             line = Line3D([], [], [], **line_style(t.color, animated))
             head = Line3D([], [], [], **head_style(t.color, theme, t.marker, animated))
-            ax.add_line(line)
-            ax.add_line(head)
+            mark = Line3D([], [], [], **event_style(t, theme, animated))
+            for artist in (line, mark, head):
+                ax.add_line(artist)
             self.lines.append(line)
             self.heads.append(head)
+            self.marks.append(mark)
         self.set_tracks(tracks)
 
     def set_tracks(self, tracks: list[Track]) -> None:
         """Per track: x, y, z with everything outside the box blanked, so a path that
-        leaves the domain just ends at the edge instead of spilling over the figure."""
+        leaves the domain just ends at the edge instead of spilling over the figure,
+        and its event in this view: (first step shown, where) or None."""
         x0, x1, y0, y1, ztop = self.box
-        self.tracks, self.xyz = tracks, []
-        for t in tracks:
+        self.tracks, self.xyz, self.events = tracks, [], []
+        for t, mark in zip(tracks, self.marks, strict=True):
             z = (t.loss if t.plane_loss is None else t.plane_loss) + self.lift
             inside = (
                 (t.xy[:, 0] >= x0)
@@ -128,11 +141,31 @@ class SurfaceScene:
             )
             pts = np.column_stack([t.xy, z])
             pts[~inside] = np.nan
+            event = self._event(t, pts)
+            if event is not None:  # the line reaches the mark on the edge
+                step, kind, where = event
+                if kind == "left":
+                    pts[step] = where
+                mark.set(**event_style(t, self.theme, self.animated, event=kind))
             self.xyz.append(pts)
+            self.events.append(event)
+
+    def _event(self, t: Track, pts: np.ndarray) -> tuple[int, str, np.ndarray] | None:
+        """(step, "left" or "diverged", the mark's x, y, z) of what happened to `t` in
+        this view first: it crossed the domain's edge, or it diverged inside."""
+        x0, x1, y0, y1, _ = self.box
+        left = left_at(t.xy, t.last, ((x0, x1), (y0, y1)))
+        if t.event == "diverged" and (left is None or t.event_step <= left):
+            here = pts[t.last]
+            return (t.event_step, "diverged", here) if np.isfinite(here).all() else None
+        if left is None:
+            return None
+        edge = edge_point(t.xy[left - 1], t.xy[left], ((x0, x1), (y0, y1)))
+        return left, "left", np.array([*edge, self.z_at(edge)])
 
     @property
     def artists(self) -> list[Line3D]:
-        return [*self.lines, *self.heads]
+        return [*self.lines, *self.marks, *self.heads]
 
     per_frame = artists  # projected lines are drawn whole every frame
 
@@ -140,11 +173,16 @@ class SurfaceScene:
         return []
 
     def update(self, step: int) -> None:
-        for t, pts, line, head in zip(self.tracks, self.xyz, self.lines, self.heads, strict=True):
+        rows = zip(
+            self.tracks, self.xyz, self.lines, self.heads, self.marks, self.events, strict=True
+        )
+        for t, pts, line, head, mark, event in rows:
             seg = pts[t.upto(step)]
             line.set_data_3d(seg[:, 0], seg[:, 1], seg[:, 2])
             h = pts[min(step, t.last)] if t.last >= 0 else np.full(3, np.nan)
             head.set_data_3d(h[0:1], h[1:2], h[2:3])
+            m = event[2] if event is not None and step >= event[0] else np.full(3, np.nan)
+            mark.set_data_3d(m[0:1], m[1:2], m[2:3])
 
     def to_pixels(self, xyz: np.ndarray) -> np.ndarray:
         return project_to_pixels(self.ax, xyz)

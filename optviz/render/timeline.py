@@ -122,10 +122,10 @@ def make_track(path: Path, name: str, lang: str = "en", box=None, theme: str = "
             raise OptvizError(f"path {name!r}: plane_loss must have the shape of loss")
         plane_loss = np.where(np.isfinite(plane_loss), plane_loss, np.nan)
     event, step, exit_xy = None, None, np.full(2, np.nan)
-    left = _left_at(xy, last, box) if box is not None else None
+    left = left_at(xy, last, box) if box is not None else None
     if left is not None and (diverged is None or left <= diverged):
         event, step = "left", left
-        exit_xy = _edge_point(xy[left - 1], xy[left], box)
+        exit_xy = edge_point(xy[left - 1], xy[left], box)
     elif diverged is not None:
         event, step = "diverged", diverged
     note = "" if event is None else text(event, lang, step=step)
@@ -146,7 +146,7 @@ def make_track(path: Path, name: str, lang: str = "en", box=None, theme: str = "
     )
 
 
-def _left_at(xy: np.ndarray, last: int, box) -> int | None:
+def left_at(xy: np.ndarray, last: int, box) -> int | None:
     """The first step at which the path is outside `box` (None: it stays inside)."""
     if last < 1:
         return None
@@ -158,7 +158,7 @@ def _left_at(xy: np.ndarray, last: int, box) -> int | None:
     return int(np.argmax(outside[1:])) + 1
 
 
-def _edge_point(inside: np.ndarray, outside: np.ndarray, box) -> np.ndarray:
+def edge_point(inside: np.ndarray, outside: np.ndarray, box) -> np.ndarray:
     """Where the segment from `inside` to `outside` crosses the edge of `box`."""
     (x0, x1), (y0, y1) = box
     d = outside - inside
