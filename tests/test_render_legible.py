@@ -75,6 +75,23 @@ def test_coinciding_heads_are_spread_and_paths_that_run_together_are_dashed():
     assert styles[0] == "-" and styles[1] != "-" and styles[2] != "-"
 
 
+def test_coinciding_heads_are_spread_in_3d_too():
+    """The surface view moves heads that would cover each other apart on the picture,
+    as the contour view does; each moved head keeps its height."""
+    xy = np.linspace([2.0, 1.7], [3.0, 0.5], 40)
+    beale = optviz.surfaces.get("beale")
+    loss = np.asarray([float(beale.fn(p)) for p in xy.astype(np.float32)])
+    same = [Path(xy, loss, optimizer=n) for n in ("adam", "adamw", "nadam")]
+    stage, n = make_stage(beale, same, view="3d", size=FRAME)
+    assert min(head_visibility(stage, n - 1)) >= VISIBLE
+    scene = stage.scenes[0]
+    heads = np.array([np.ravel(h.get_data_3d()) for h in scene.heads])
+    assert np.ptp(heads[:, 2]) == 0 and heads[0, 2] == scene.xyz[0][n - 1, 2]  # heights kept
+    spots = scene.to_pixels(heads)
+    gaps = np.hypot(*(spots[:, None] - spots[None]).transpose(2, 0, 1))[np.triu_indices(3, 1)]
+    assert gaps.min() > 10  # pixels apart, where they would all have been on one
+
+
 @pytest.mark.parametrize("surface", ["saddle", "beale"])
 def test_all_twelve_leave_half_the_frame_to_the_landscape(surface):
     race = optviz.race(optimizers.names(), surface, steps=1000)

@@ -154,24 +154,32 @@ TOGETHER = 0.01  # paths whose mean distance is below this share of the view run
 
 
 def fan_out(ax: Axes, heads: np.ndarray) -> np.ndarray:
-    """Head positions moved apart where they would cover each other: each group of
-    heads closer than a head's size is spread on a small circle around its middle,
-    so every optimizer's marker stays in sight (the paths themselves are untouched)."""
+    """Head positions moved apart where they would cover each other (see `spread`), so
+    every optimizer's marker stays in sight (the paths themselves are untouched)."""
     out = heads.copy()
     ok = np.isfinite(heads).all(axis=1)
     if ok.sum() < 2:
         return out
-    scale = ax.figure.dpi / 100
     px = ax.transData.transform(heads[ok])
-    index = np.flatnonzero(ok)
+    moved = spread(px, ax.figure.dpi / 100)
+    if moved is not px:
+        rows = (moved != px).any(axis=1)
+        out[np.flatnonzero(ok)[rows]] = ax.transData.inverted().transform(moved[rows])
+    return out
+
+
+def spread(px: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """Markers at pixels `px` (n, 2), with each group closer than a head's size (at
+    `scale` x 100 dpi) spread on a small circle around its middle. Returns `px`
+    itself when no two are that close (the usual case)."""
     near = np.hypot(*(px[:, None, :] - px[None, :, :]).transpose(2, 0, 1)) < FAN_PX * scale
     pairs = np.nonzero(np.tril(near, -1))
-    if not pairs[0].size:  # the usual case: nothing to move
-        return out
+    if not pairs[0].size:
+        return px
     group = np.arange(len(px))  # union of heads closer than FAN_PX
     for i, j in zip(*pairs, strict=True):
         group[group == group[i]] = group[j]
-    inverse = ax.transData.inverted()
+    out = px.copy()
     for g in np.unique(group):
         members = np.flatnonzero(group == g)
         if len(members) < 2:
@@ -179,8 +187,7 @@ def fan_out(ax: Axes, heads: np.ndarray) -> np.ndarray:
         centre = px[members].mean(axis=0)
         radius = FAN_PX * scale * (0.6 + 0.12 * len(members))
         angles = np.pi / 2 + 2 * np.pi * np.arange(len(members)) / len(members)
-        spread = centre + radius * np.column_stack([np.cos(angles), np.sin(angles)])
-        out[index[members]] = inverse.transform(spread)
+        out[members] = centre + radius * np.column_stack([np.cos(angles), np.sin(angles)])
     return out
 
 

@@ -21,6 +21,7 @@ from optviz.render.scene2d import (
     head_style,
     line_style,
     mark_known_points,
+    spread,
     to_pixels,
 )
 from optviz.render.theme import Theme
@@ -173,16 +174,43 @@ class SurfaceScene:
         return []
 
     def update(self, step: int) -> None:
-        rows = zip(
-            self.tracks, self.xyz, self.lines, self.heads, self.marks, self.events, strict=True
-        )
-        for t, pts, line, head, mark, event in rows:
+        rows = zip(self.tracks, self.xyz, self.lines, self.marks, self.events, strict=True)
+        spots = []
+        for t, pts, line, mark, event in rows:
             seg = pts[t.upto(step)]
             line.set_data_3d(seg[:, 0], seg[:, 1], seg[:, 2])
-            h = pts[min(step, t.last)] if t.last >= 0 else np.full(3, np.nan)
-            head.set_data_3d(h[0:1], h[1:2], h[2:3])
+            spots.append(pts[min(step, t.last)] if t.last >= 0 else np.full(3, np.nan))
             m = event[2] if event is not None and step >= event[0] else np.full(3, np.nan)
             mark.set_data_3d(m[0:1], m[1:2], m[2:3])
+        spots = self.fan_out(np.asarray(spots, dtype=np.float64).reshape(-1, 3))
+        for head, h in zip(self.heads, spots, strict=True):
+            head.set_data_3d(h[0:1], h[1:2], h[2:3])
+
+    def _display(self, xyz: np.ndarray) -> np.ndarray:
+        """Data (x, y, z) -> display pixels (origin bottom left), as matplotlib draws."""
+        xs, ys, _ = proj3d.proj_transform(xyz[:, 0], xyz[:, 1], xyz[:, 2], self.ax.get_proj())
+        return self.ax.transData.transform(np.column_stack([xs, ys]))
+
+    def fan_out(self, heads: np.ndarray) -> np.ndarray:
+        """Heads (n, 3) moved apart on the picture where they would cover each other, as
+        the contour view moves them (`spread`): each moved head keeps its height and
+        slides in x and y to where it shows at its new place."""
+        out = heads.copy()
+        ok = np.flatnonzero(np.isfinite(heads).all(axis=1))
+        if len(ok) < 2:
+            return out
+        px = self._display(heads[ok])
+        moved = spread(px, self.ax.figure.dpi / 100)
+        if moved is px:
+            return out
+        for k in np.flatnonzero((moved != px).any(axis=1)):
+            p = heads[ok[k]]
+            # The picture is locally linear in x and y at fixed z: solve for the shift.
+            nudge = 1e-3 * max(self.box[1] - self.box[0], self.box[3] - self.box[2])
+            steps = self._display(p + nudge * np.eye(3)[:2]) - px[k]  # x, then y nudged
+            dx, dy = np.linalg.solve(steps.T / nudge, moved[k] - px[k])
+            out[ok[k]] = p + np.array([dx, dy, 0.0])
+        return out
 
     def to_pixels(self, xyz: np.ndarray) -> np.ndarray:
         return project_to_pixels(self.ax, xyz)
