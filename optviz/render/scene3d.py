@@ -38,9 +38,19 @@ def project_to_pixels(ax: Axes3D, xyz: np.ndarray) -> np.ndarray:
     applied by `proj3d.proj_transform`), then the axes' 2-D data transform. Valid once
     the figure has been drawn (the axes' final position is settled at draw time).
     """
+    return to_pixels(ax, _projected(ax, xyz))
+
+
+def project_to_display(ax: Axes3D, xyz: np.ndarray) -> np.ndarray:
+    """Data (x, y, z) -> display pixels (origin at the bottom left), as matplotlib draws."""
+    return ax.transData.transform(_projected(ax, xyz))
+
+
+def _projected(ax: Axes3D, xyz: np.ndarray) -> np.ndarray:
+    """(x, y, z) points -> the axes' 2-D coordinates through its projection matrix."""
     pts = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
     xs, ys, _ = proj3d.proj_transform(pts[:, 0], pts[:, 1], pts[:, 2], ax.get_proj())
-    return to_pixels(ax, np.column_stack([xs, ys]))
+    return np.column_stack([xs, ys])
 
 
 class SurfaceScene:
@@ -186,11 +196,6 @@ class SurfaceScene:
         for head, h in zip(self.heads, spots, strict=True):
             head.set_data_3d(h[0:1], h[1:2], h[2:3])
 
-    def _display(self, xyz: np.ndarray) -> np.ndarray:
-        """Data (x, y, z) -> display pixels (origin bottom left), as matplotlib draws."""
-        xs, ys, _ = proj3d.proj_transform(xyz[:, 0], xyz[:, 1], xyz[:, 2], self.ax.get_proj())
-        return self.ax.transData.transform(np.column_stack([xs, ys]))
-
     def fan_out(self, heads: np.ndarray) -> np.ndarray:
         """Heads (n, 3) moved apart on the picture where they would cover each other, as
         the contour view moves them (`spread`): each moved head keeps its height and
@@ -199,15 +204,15 @@ class SurfaceScene:
         ok = np.flatnonzero(np.isfinite(heads).all(axis=1))
         if len(ok) < 2:
             return out
-        px = self._display(heads[ok])
+        px = project_to_display(self.ax, heads[ok])
         moved = spread(px, self.ax.figure.dpi / 100)
         if moved is px:
             return out
+        # The picture is locally linear in x and y at fixed z: solve for each shift.
+        nudge = 1e-3 * max(self.box[1] - self.box[0], self.box[3] - self.box[2])
         for k in np.flatnonzero((moved != px).any(axis=1)):
             p = heads[ok[k]]
-            # The picture is locally linear in x and y at fixed z: solve for the shift.
-            nudge = 1e-3 * max(self.box[1] - self.box[0], self.box[3] - self.box[2])
-            steps = self._display(p + nudge * np.eye(3)[:2]) - px[k]  # x, then y nudged
+            steps = project_to_display(self.ax, p + nudge * np.eye(3)[:2]) - px[k]  # x, y
             dx, dy = np.linalg.solve(steps.T / nudge, moved[k] - px[k])
             out[ok[k]] = p + np.array([dx, dy, 0.0])
         return out
