@@ -176,12 +176,13 @@ def spread(px: np.ndarray, scale: float = 1.0) -> np.ndarray:
     pairs = np.nonzero(np.tril(near, -1))
     if not pairs[0].size:
         return px
-    group = np.arange(len(px))  # union of heads closer than FAN_PX
-    for i, j in zip(*pairs, strict=True):
-        group[group == group[i]] = group[j]
+    group = list(range(len(px)))  # union of heads closer than FAN_PX (a dozen at most)
+    for i, j in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
+        old, new = group[i], group[j]
+        group = [new if g == old else g for g in group]
     out = px.copy()
-    for g in np.unique(group):
-        members = np.flatnonzero(group == g)
+    for g in sorted(set(group)):
+        members = np.array([k for k, h in enumerate(group) if h == g])
         if len(members) < 2:
             continue
         centre = px[members].mean(axis=0)
